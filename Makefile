@@ -1,0 +1,81 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DSFR_SRC := node_modules/@gouvfr/dsfr/dist
+DSFR := portal/static/vendor/dsfr
+PYBABEL_KEYWORDS := -k _l -k lazy_gettext
+
+export HOST PORT
+
+.PHONY: run test install test-suite lint catalogs messages browser clean
+
+## make run: install everything, create the demo database and serve the portal.
+INSTANCE := $(or $(PORTAL_INSTANCE_PATH),$(CURDIR)/instance)
+DEMO_KIT := $(INSTANCE)/demo-recovery-kit.txt
+
+run: install
+	PORTAL_HTTPS=false $(BIN)/portal init
+	@PORTAL_HTTPS=false $(BIN)/portal keys status 2>/dev/null || \
+		PORTAL_HTTPS=false $(BIN)/portal keys init --kit-file $(DEMO_KIT)
+	@echo
+	@echo "  Miviludes portal (DEMO): open http://$(HOST):$(PORT)/"
+	@echo "  Instance folder (database, secrets): $(INSTANCE)"
+	@echo "  Demo recovery kit (never keep a real one on the server): $(DEMO_KIT)"
+	@echo
+	PORTAL_HTTPS=false $(BIN)/gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'
+
+## make test: install what the tests need, lint, and run the whole suite.
+test: install browser lint test-suite
+
+test-suite: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+install: $(VENV)/.installed $(DSFR)/.copied catalogs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json .npmrc
+	npm ci
+	touch $@
+
+# Only the built files the pages use are served (no CDN): CSS, JS, fonts, icons, favicon.
+$(DSFR)/.copied: node_modules/.installed
+	rm -rf $(DSFR)
+	mkdir -p $(DSFR)/utility/icons
+	cp $(DSFR_SRC)/dsfr.min.css $(DSFR_SRC)/dsfr.module.min.js $(DSFR_SRC)/dsfr.nomodule.min.js $(DSFR)/
+	cp -r $(DSFR_SRC)/fonts $(DSFR_SRC)/icons $(DSFR_SRC)/favicon $(DSFR)/
+	cp $(DSFR_SRC)/utility/icons/icons.min.css $(DSFR)/utility/icons/
+	touch $@
+
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations --statistics
+
+## make messages: after changing user-facing text, refresh the catalogues, then translate
+## the new French entries in translations/fr/LC_MESSAGES/messages.po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output \
+		--omit-header -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m portal.catalogs fill-source-language translations/en/LC_MESSAGES/messages.po
+
+## Browser tests drive Debian's Chromium; never a downloaded browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) node_modules $(DSFR) .pytest_cache .ruff_cache artifacts

@@ -1,0 +1,2 @@
+"""WTForms classes, one module per audience. Forms never query the database:
+choices are passed in by the view."""

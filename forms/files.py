@@ -1,0 +1,70 @@
+"""Uploaded files: limits, type and metadata checks, shared by the forms that accept files."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
+
+from portal.attachments import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    MAX_TOTAL_BYTES,
+    CleanFile,
+    RejectedFile,
+    inspect_upload,
+)
+
+FILE_ERRORS = {
+    "type": _l(
+        "%(name)s: this type of file is not accepted (PDF, JPEG, PNG, text, ODT or DOCX only)."
+    ),
+    "polyglot": _l("%(name)s: this file contains another file hidden inside it and was refused."),
+    "pixels": _l("%(name)s: this image is too large (more than 40 megapixels)."),
+    "damaged": _l("%(name)s: this file seems damaged and could not be read."),
+    "empty": _l("%(name)s: this file is empty."),
+    "size": _l("%(name)s: this file is larger than 10 MB."),
+}
+
+
+def uploaded_names(field) -> list[str]:
+    """The names of the files a field received (to ask for them again after an error)."""
+    return [upload.filename for upload in (field.data or []) if getattr(upload, "filename", "")]
+
+
+def check_uploads(field, *, keep_original: bool) -> list[CleanFile]:
+    """Every file of the field, checked and cleaned; one translated error listing each refusal."""
+    uploads = [upload for upload in (field.data or []) if getattr(upload, "filename", "")]
+    if len(uploads) > MAX_FILES:
+        raise ValidationError(_l("Send at most 5 files."))
+    contents = [(upload.filename, upload.read(MAX_FILE_BYTES + 1)) for upload in uploads]
+    if sum(len(data) for _, data in contents) > MAX_TOTAL_BYTES:
+        raise ValidationError(
+            _l("Your files add up to more than 25 MB. Send fewer or smaller files.")
+        )
+    accepted, errors = [], []
+    for name, data in contents:
+        try:
+            accepted.append(inspect_upload(name, data, keep_original=keep_original))
+        except RejectedFile as rejected:
+            errors.append(str(FILE_ERRORS[rejected.reason] % {"name": name[:80]}))
+    if errors:
+        raise ValidationError(" ".join(errors))
+    return accepted
+
+
+class FormWithFiles(FlaskForm):
+    """A form with an ``attachments`` field: keeps the cleaned files when valid, and
+    the names to select again when not (files are never kept after an error)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.clean_files: list[CleanFile] = []
+        self.files_to_select_again: list[str] = []
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not valid:
+            self.files_to_select_again = uploaded_names(self.attachments)
+            self.clean_files = []
+        return valid

@@ -1,0 +1,67 @@
+"""The Miviludes referral portal: ``create_app`` is the map of the application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import errors, i18n, security, templating
+from portal.config import Config
+from portal.content import GuideLibrary
+from portal.extensions import babel, csrf, db, limiter, migrate
+from portal.models.base import render_migration_item
+from portal.public import bp as public_bp
+from portal.requests import PortalRequest
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    """WAL for concurrent readers, FULL sync so a committed referral survives a power cut."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=False)
+    app.request_class = PortalRequest
+    app.config.update(config.flask_settings())
+    app.extensions["portal.config"] = config
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+    if config.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=config.proxy_count,
+            x_proto=config.proxy_count,
+            x_host=config.proxy_count,
+        )
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _configure_sqlite)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_item=render_migration_item
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.current_language)
+    limiter.init_app(app)
+
+    app.extensions["portal.guides"] = GuideLibrary(PACKAGE_ROOT / "content")
+
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    templating.init_app(app)
+    app.register_blueprint(public_bp)
+    return app

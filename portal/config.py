@@ -1,0 +1,187 @@
+"""Runtime configuration, read once from ``PORTAL_*`` environment variables.
+
+Secrets never have a default in the code: they come from the environment or from
+the secrets file that ``portal init`` writes once (mode 0600) in the instance
+folder. A missing or short secret stops the application at start-up rather than
+letting it run with a guessable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "PORTAL_"
+SECRETS_FILENAME = "secrets.json"
+#: Secrets the installation needs; each is 32 random bytes, hex-encoded.
+SECRET_NAMES = ("secret_key", "receipt_pepper", "blind_index_key")
+MIN_SECRET_LENGTH = 32
+DEFAULT_QUICK_EXIT_URL = "https://meteofrance.com/"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable to fix."""
+
+
+def _as_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _as_int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be at least {minimum}")
+    return value
+
+
+def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """``PORTAL_INSTANCE_PATH``, or ``./instance`` beside where the command runs."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(ENV_PREFIX + "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def secrets_file(instance_path: Path) -> Path:
+    return instance_path / SECRETS_FILENAME
+
+
+def write_secrets_file(instance_path: Path) -> tuple[Path, bool]:
+    """Create the secrets file once; return its path and whether it was created.
+
+    An existing file is never overwritten: replacing the pepper or the index key
+    would orphan every receipt code and blind-index token already issued.
+    """
+    path = secrets_file(instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path, False
+    values = {name: secrets.token_hex(32) for name in SECRET_NAMES}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(values, handle, indent=2)
+        handle.write("\n")
+    return path, True
+
+
+def _read_secrets_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path} must be readable by its owner only (chmod 600), not {oct(mode)}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    return {str(key): str(value) for key, value in data.items()}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the application reads from its environment, validated once."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str = field(repr=False)
+    receipt_pepper: str = field(repr=False)
+    blind_index_key: str = field(repr=False)
+    #: Serve cookies with ``Secure`` and the ``__Host-`` prefix; off only for local HTTP demos.
+    https: bool = True
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    proxy_count: int = 0
+    ratelimit_storage_uri: str = "memory://"
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
+    testing: bool = False
+
+    def __post_init__(self) -> None:
+        for name in SECRET_NAMES:
+            value = getattr(self, name)
+            if not value:
+                raise ConfigError(
+                    f"secret {name!r} is missing: set {ENV_PREFIX}{name.upper()} "
+                    f"or run `portal init` to create {secrets_file(self.instance_path)}"
+                )
+            if len(value) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    f"secret {name!r} is too short ({len(value)} characters, "
+                    f"at least {MIN_SECRET_LENGTH} needed)"
+                )
+        if not self.quick_exit_url.startswith("https://"):
+            raise ConfigError(f"{ENV_PREFIX}QUICK_EXIT_URL must be an https:// address")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(ENV_PREFIX + name, default)
+
+        instance_path = instance_path_from_env(env)
+        file_secrets = _read_secrets_file(secrets_file(instance_path))
+        secret_values = {
+            name: get(name.upper()) or file_secrets.get(name, "") for name in SECRET_NAMES
+        }
+        database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+        return cls(
+            instance_path=instance_path,
+            database_url=database_url,
+            https=_as_bool("HTTPS", get("HTTPS", "true")),
+            proxy_count=_as_int("PROXY_COUNT", get("PROXY_COUNT", "0")),
+            ratelimit_storage_uri=get("RATELIMIT_STORAGE_URI", "memory://"),
+            quick_exit_url=get("QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
+            **secret_values,
+        )
+
+    def key_bytes(self, name: str) -> bytes:
+        """A 32-byte key from one of the secrets, whatever form the operator gave it in."""
+        if name not in SECRET_NAMES:
+            raise KeyError(name)
+        return hashlib.sha256(
+            f"miviludes-portal/{name}/".encode() + getattr(self, name).encode()
+        ).digest()
+
+    def flask_settings(self) -> dict[str, object]:
+        """The subset Flask and its extensions read from ``app.config``."""
+        cookie_name = "__Host-portal" if self.https else "portal"
+        return {
+            "SECRET_KEY": self.secret_key,
+            "TESTING": self.testing,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SESSION_COOKIE_NAME": cookie_name,
+            "SESSION_COOKIE_SECURE": self.https,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Strict",
+            "SESSION_COOKIE_PATH": "/",
+            "PREFERRED_URL_SCHEME": "https" if self.https else "http",
+            "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+            "WTF_CSRF_SSL_STRICT": self.https,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_HEADERS_ENABLED": False,
+            "BABEL_DEFAULT_LOCALE": "fr",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+            "BABEL_TRANSLATION_DIRECTORIES": str(
+                Path(__file__).resolve().parent.parent / "translations"
+            ),
+            # Request-size limits. Uploads are held in memory (portal.requests), so the
+            # body limit is also a memory bound: 25 MB of files plus the text fields.
+            "MAX_CONTENT_LENGTH": 26 * 1024 * 1024,
+            "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+            "MAX_FORM_PARTS": 100,
+            "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+        }

@@ -1,0 +1,75 @@
+"""Translated, styled error pages for every HTTP error the portal can raise."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger(__name__)
+
+#: Status → (title, explanation); anything else falls back to the generic text.
+MESSAGES = {
+    400: (
+        _l("Request not understood"),
+        _l("The page received a request it could not read. Please go back and try again."),
+    ),
+    403: (_l("Access denied"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("The page you are looking for does not exist or has moved.")),
+    405: (
+        _l("Action not allowed"),
+        _l(
+            "This page cannot be used in this way. "
+            "Please go back and use the links or buttons on the page."
+        ),
+    ),
+    413: (
+        _l("Too much data sent"),
+        _l(
+            "What you sent is larger than the portal accepts. "
+            "If you attached files, send smaller or fewer files."
+        ),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l(
+            "Too many requests came from your connection in a short time. "
+            "Please wait a few minutes before trying again."
+        ),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l(
+            "The portal met an unexpected error. Nothing you did caused it. "
+            "Please try again in a few minutes."
+        ),
+    ),
+    503: (
+        _l("This service is not open yet"),
+        _l(
+            "The portal cannot receive requests for the moment. "
+            "In an emergency, call 17 or 112; otherwise, please come back later."
+        ),
+    ),
+}
+GENERIC = (_l("An error occurred"), _l("The portal could not answer this request."))
+
+
+def _render_error(error: HTTPException):
+    code = error.code or 500
+    title, explanation = MESSAGES.get(code, GENERIC)
+    response = render_template("errors/error.html", code=code, title=title, explanation=explanation)
+    return response, code
+
+
+def _render_unexpected(error: Exception):
+    # Only the exception is logged: no request data, so no address or user agent.
+    logger.exception("unhandled error", exc_info=error)
+    return _render_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _render_error)
+    app.register_error_handler(Exception, _render_unexpected)

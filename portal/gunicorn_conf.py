@@ -1,0 +1,21 @@
+"""gunicorn settings: ``gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'``.
+
+Sync workers (DESIGN §8: on 2 cores, gthread piled keep-alive connections onto one
+worker). The access log keeps what operations need and nothing that identifies a
+visitor: no client address, no user agent, no query string, no referrer.
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("PORTAL_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = 60
+graceful_timeout = 30
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,146 @@
+"""Referrals and what hangs off them. Plaintext columns are only what triage, routing
+and statistics need (DESIGN §3); everything a reporter typed is ciphertext."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+REFERRAL_KINDS = ("report", "opinion")
+STATUSES = (
+    "new",
+    "in_triage",
+    "awaiting_reporter",
+    "routed",
+    "transmitted_to_prosecutor",
+    "closed",
+)
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_queue", "urgent", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Shown to staff and bound into every ciphertext of the referral.
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(30), default="new", index=True)
+    reporter_role: Mapped[str] = mapped_column(String(30))
+    domain: Mapped[str] = mapped_column(String(30), index=True)
+    #: INSEE code, or "abroad" / "unknown".
+    departement: Mapped[str] = mapped_column(String(10), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    minor_involved: Mapped[str] = mapped_column(String(10))  # yes / no / unknown
+    health_risk: Mapped[bool] = mapped_column(default=False)
+    #: Immediate danger: shown first in the queue.
+    urgent: Mapped[bool] = mapped_column(default=False)
+    contact_allowed: Mapped[bool] = mapped_column(default=False)
+    #: The reporter agreed that identity and contact details go to an association.
+    share_identity: Mapped[bool] = mapped_column(default=False)
+    has_identity: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: "2026-11": statistics group by this stored month (DESIGN §8).
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    #: HKDF of the unstored receipt secret: finds the referral from the receipt.
+    lookup_token: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    #: The data key wrapped under the reporter key (derived from the receipt, never stored).
+    reporter_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Encrypted JSON: what the reporter wrote (organisations, websites, description…).
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Encrypted JSON: name, e-mail, phone, best time; a separate item so it can be
+    #: withheld from an association when the reporter did not consent.
+    identity: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    grants: Mapped[list[KeyGrant]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="Message.id"
+    )
+
+
+class KeyGrant(Base):
+    """The referral's data key sealed to one group's public key (HPKE)."""
+
+    __tablename__ = "key_grants"
+
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("key_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="grants")
+
+
+class Message(Base):
+    """One message of the thread between Miviludes and the reporter."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: "reporter" or "miviludes".
+    author: Mapped[str] = mapped_column(String(20))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="messages")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: Set when the file came with a reply on the follow-up page.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    #: Encrypted JSON: file name, media type, size, whether metadata was stripped.
+    details: Mapped[bytes] = mapped_column(LargeBinary)
+    chunk_count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="attachments")
+    chunks: Mapped[list[AttachmentChunk]] = relationship(
+        cascade="all, delete-orphan", order_by="AttachmentChunk.position"
+    )
+
+
+class AttachmentChunk(Base):
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BlindIndexEntry(Base):
+    """A keyed hash of an organisation name or web host named in a referral."""
+
+    __tablename__ = "blind_index"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    token: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)

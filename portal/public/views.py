@@ -1,0 +1,341 @@
+"""Public pages. Each view parses the request, calls one service and renders."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from crypto import format_receipt
+from forms.followup import FollowUpForm, ReplyForm
+from forms.public import ContactSearchForm, SelfCheckForm
+from forms.referral import ReferralForm
+from forms.validators import lines
+from portal import keyring
+from portal.content import GuideLibrary, GuideNotFound
+from portal.extensions import csrf, db, limiter
+from portal.i18n import current_language, localized_route
+from portal.keyring import IntakeKeys
+from portal.public import bp, followup, intake, services
+from portal.security import mark_cacheable, reject_cross_site_post
+from portal.vocabulary import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, WARNING_SIGNS
+
+#: Guide pages: endpoint → (guide file, French path, English path).
+GUIDE_PAGES = {
+    "what_is": ("what-is", "/qu-est-ce-qu-une-derive-sectaire", "/what-is-a-sectarian-drift"),
+    "detect": ("detect", "/reperer-une-derive-sectaire", "/how-to-detect-it"),
+    "law": ("law", "/que-dit-la-loi", "/what-the-law-says"),
+    "accessibility": ("accessibility", "/accessibilite", "/accessibility"),
+    "legal_notice": ("legal-notice", "/mentions-legales", "/legal-notice"),
+    "privacy": ("privacy", "/donnees-personnelles", "/privacy"),
+}
+
+#: Domain guides: guide file → (French path, English path), in the order shown.
+DOMAIN_GUIDES = {
+    "health": ("/guides/sante-et-bien-etre", "/guides/health-and-well-being"),
+    "personal-development": (
+        "/guides/developpement-personnel-et-coaching",
+        "/guides/personal-development-and-coaching",
+    ),
+    "religious": (
+        "/guides/mouvements-religieux-et-spirituels",
+        "/guides/religious-and-spiritual-movements",
+    ),
+    "children": ("/guides/enfants-et-education", "/guides/children-and-education"),
+    "online": (
+        "/guides/mouvements-en-ligne-et-complotisme",
+        "/guides/online-and-conspiracy-movements",
+    ),
+}
+
+
+def _guides() -> GuideLibrary:
+    return current_app.extensions["portal.guides"]
+
+
+def _cacheable_page(template: str, **context) -> Response:
+    """A page that depends only on its URL: rendered, and marked cacheable."""
+    return mark_cacheable(current_app.make_response(render_template(template, **context)))
+
+
+def _render_guide(slug: str) -> Response:
+    try:
+        guide = _guides().get(current_language(), slug)
+    except GuideNotFound:
+        abort(404)
+    return _cacheable_page("public/guide.html", guide=guide)
+
+
+@bp.get("/")
+def root() -> Response:
+    """Send visitors to their language; the choice depends on a header, so say so."""
+    lang = request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
+    response = redirect(url_for("public.home", lang=lang))
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+@localized_route(bp, {"fr": "/", "en": "/"})
+def home() -> Response:
+    return _cacheable_page("public/home.html")
+
+
+def _guide_view(slug: str):
+    def view() -> Response:
+        return _render_guide(slug)
+
+    return view
+
+
+for _endpoint, (_slug, _fr, _en) in GUIDE_PAGES.items():
+    localized_route(bp, {"fr": _fr, "en": _en}, endpoint=_endpoint)(_guide_view(_slug))
+
+
+def _domain_guide_entries() -> list:
+    library, lang = _guides(), current_language()
+    return [library.get(lang, slug) for slug in DOMAIN_GUIDES]
+
+
+@localized_route(bp, {"fr": "/guides", "en": "/guides"})
+def guides() -> Response:
+    return _cacheable_page("public/guides.html", entries=_domain_guide_entries())
+
+
+def domain_guide(guide: str) -> Response:
+    return _render_guide(guide)
+
+
+for _slug, (_fr, _en) in DOMAIN_GUIDES.items():
+    for _lang, _path in (("fr", _fr), ("en", _en)):
+        bp.add_url_rule(
+            f"/{_lang}{_path}",
+            view_func=domain_guide,
+            defaults={"lang": _lang, "guide": _slug},
+        )
+
+
+@localized_route(bp, {"fr": "/plan-du-site", "en": "/site-map"})
+def site_map() -> Response:
+    return _cacheable_page("public/site_map.html", domain_guides=_domain_guide_entries())
+
+
+@localized_route(bp, {"fr": "/qui-contacter", "en": "/who-to-contact"})
+def contacts() -> str:
+    session = db.session
+    form = ContactSearchForm(
+        request.args,
+        departements=_departement_choices(),
+        regions=[(r.code, r.name) for r in services.list_regions(session)],
+    )
+    search = None
+    if request.args and form.validate():
+        search = services.find_contacts(
+            session,
+            postcode=form.postcode.data,
+            departement=form.departement.data,
+            region=form.region.data,
+        )
+        if search.unknown_postcode:
+            form.postcode.errors.append(
+                _(
+                    "This postcode does not match a French département. "
+                    "Check it, or choose your département in the list."
+                )
+            )
+    return render_template("public/contacts.html", form=form, search=search)
+
+
+#: Per client address; generous, since a school or an office may share one address.
+SELF_CHECK_POST_LIMIT = "30 per minute"
+
+
+def _self_check_form(formdata=None) -> SelfCheckForm:
+    return SelfCheckForm(formdata, signs=list(WARNING_SIGNS.items()))
+
+
+@localized_route(bp, {"fr": "/auto-evaluation", "en": "/self-check"}, methods=["GET", "POST"])
+@limiter.limit(SELF_CHECK_POST_LIMIT, methods=["POST"])
+@csrf.exempt  # sets no cookie and changes nothing; cross-site posts are refused below
+def self_check() -> str:
+    if request.method == "GET":
+        return render_template("public/self_check.html", form=_self_check_form())
+    reject_cross_site_post()
+    form = _self_check_form(request.form)
+    if not form.validate():
+        return render_template("public/self_check.html", form=form)
+    reading = services.read_self_check(form.signs.data or [])
+    return render_template("public/self_check_result.html", form=form, reading=reading)
+
+
+def _intake_secrets() -> intake.Secrets:
+    config = current_app.extensions["portal.config"]
+    return intake.Secrets(
+        form_key=config.key_bytes("secret_key"),
+        receipt_pepper=config.key_bytes("receipt_pepper"),
+        blind_index_key=config.key_bytes("blind_index_key"),
+    )
+
+
+def _intake_keys() -> IntakeKeys:
+    try:
+        return keyring.intake_keys(db.session)
+    except keyring.KeysMissing:
+        abort(503)
+
+
+def _departement_choices() -> list[tuple[str, str]]:
+    """The 101 départements, read once per process: reference data never changes while
+    the portal runs, and the referral form is the page a broadcast sends crowds to."""
+    cached = current_app.extensions.get("portal.departement_choices")
+    if cached is None:
+        cached = [(d.code, d.label) for d in services.list_departements(db.session)]
+        current_app.extensions["portal.departement_choices"] = cached
+    return cached
+
+
+def _referral_form(**kwargs) -> ReferralForm:
+    departements = [
+        *_departement_choices(),
+        ("abroad", _("Abroad")),
+        ("unknown", _("I don’t know")),
+    ]
+    return ReferralForm(
+        departements=departements,
+        domains=list(DOMAINS.items()),
+        signs=list(WARNING_SIGNS.items()),
+        **kwargs,
+    )
+
+
+@localized_route(bp, {"fr": "/signaler", "en": "/report"}, methods=["GET", "POST"])
+def report() -> str:
+    if request.method == "GET":
+        form = _referral_form(formdata=None)
+        form.signs.data = [code for code in request.args.getlist("signs") if code in WARNING_SIGNS]
+        form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
+        return render_template("public/report.html", form=form)
+    keys = _intake_keys()
+    form = _referral_form()
+    if not form.validate():
+        return render_template("public/report.html", form=form), 422
+    secrets_ = _intake_secrets()
+    receipt = intake.receipt_from_form(secrets_.form_key, form.receipt.data, form.receipt_seal.data)
+    receipt = receipt or intake.issue_receipt(secrets_.form_key)[0]
+    submission = _submission_from(form)
+    try:
+        receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
+        db.session.commit()
+    except IntegrityError:
+        # The same form posted twice at the same moment: the other request stored it.
+        db.session.rollback()
+        receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
+    return render_template(
+        "public/report_received.html",
+        receipted=receipted,
+        receipt=format_receipt(receipted.receipt),
+    )
+
+
+def _submission_from(form: ReferralForm) -> intake.Submission:
+    contact = None
+    if form.contact_mode.data == "contact":
+        contact = {
+            "name": form.name.data or "",
+            "email": form.email.data or "",
+            "phone": form.phone.data or "",
+            "best_time": form.best_time.data or "",
+        }
+    return intake.Submission(
+        kind=form.kind.data,
+        reporter_role=form.reporter_role.data,
+        domain=form.domain.data,
+        departement=form.departement.data,
+        minor_involved=form.minor_involved.data,
+        health_risk=form.health_risk.data,
+        immediate_danger=form.immediate_danger.data,
+        organisations=lines(form.organisations.data),
+        persons=lines(form.persons.data),
+        websites=lines(form.websites.data),
+        commune=form.commune.data or "",
+        since_when=form.since_when.data or "",
+        signs=form.signs.data or [],
+        description=form.description.data,
+        contact=contact,
+        contact_allowed=contact is not None and form.consent_contact.data,
+        share_identity=contact is not None and form.consent_share.data,
+        files=form.clean_files,
+    )
+
+
+#: Per client, and for all clients together: codes cannot be guessed (100 bits), but
+#: every attempt costs an Argon2id run, so the work a crowd can cause is bounded.
+FOLLOW_UP_LIMIT_PER_CLIENT = "10 per minute;60 per hour"
+FOLLOW_UP_LIMIT_ALL_CLIENTS = "600 per minute"
+
+
+def _follow_up_limits(view):
+    view = limiter.limit(FOLLOW_UP_LIMIT_PER_CLIENT, methods=["POST"])(view)
+    return limiter.shared_limit(
+        FOLLOW_UP_LIMIT_ALL_CLIENTS,
+        scope="follow-up-all-clients",
+        key_func=lambda: "all",
+        methods=["POST"],
+    )(view)
+
+
+def _render_case(case, reply_form: ReplyForm | None = None, sent: bool = False) -> str:
+    reply_form = reply_form or ReplyForm(formdata=None, receipt=request.form.get("receipt", ""))
+    return render_template("public/follow_up_case.html", case=case, form=reply_form, sent=sent)
+
+
+def _no_such_case(form: FollowUpForm) -> tuple[str, int]:
+    form.receipt.errors = [
+        _(
+            "We found nothing for this code. Check each character; if it is right, your request "
+            "may have been closed and deleted."
+        )
+    ]
+    return render_template("public/follow_up.html", form=form), 200
+
+
+@localized_route(bp, {"fr": "/suivi", "en": "/follow-up"}, methods=["GET", "POST"])
+@_follow_up_limits
+def follow_up() -> str | tuple[str, int]:
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return render_template("public/follow_up.html", form=form)
+    case = followup.open_case(
+        db.session, form.receipt.data, _intake_keys(), _intake_secrets().receipt_pepper
+    )
+    if case is None:
+        return _no_such_case(form)
+    return _render_case(case, ReplyForm(formdata=None, receipt=form.receipt.data))
+
+
+@localized_route(bp, {"fr": "/suivi/repondre", "en": "/follow-up/reply"}, methods=["POST"])
+@_follow_up_limits
+def follow_up_reply() -> str | tuple[str, int]:
+    form = ReplyForm()
+    secrets_ = _intake_secrets()
+    case = followup.open_case(
+        db.session, form.receipt.data or "", _intake_keys(), secrets_.receipt_pepper
+    )
+    if case is None:
+        return _no_such_case(FollowUpForm(formdata=None))
+    if not form.validate_on_submit():
+        return _render_case(case, form), 422
+    followup.reply(db.session, case, form.body.data, form.clean_files)
+    db.session.commit()
+    case = followup.open_case(
+        db.session, form.receipt.data, _intake_keys(), secrets_.receipt_pepper
+    )
+    return _render_case(case, ReplyForm(formdata=None, receipt=form.receipt.data), sent=True)
+
+
+@localized_route(bp, {"fr": "/suivi/quitter", "en": "/follow-up/leave"}, methods=["POST"])
+def follow_up_leave() -> Response:
+    """Forget everything: the browser is told to drop this site's cache, cookies and storage."""
+    response = current_app.make_response(render_template("public/follow_up_left.html"))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response

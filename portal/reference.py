@@ -1,0 +1,89 @@
+"""Loading the reference data shipped in ``portal/data/``: regions, départements, associations."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import Association, AssociationCoverage, Departement, Region
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    regions: int
+    departements: int
+    associations: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.regions or self.departements or self.associations)
+
+
+def _data_text(name: str) -> str:
+    return resources.files("portal.data").joinpath(name).read_text(encoding="utf-8")
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(_data_text(name).splitlines()))
+
+
+def load_reference_data(session: Session) -> LoadReport:
+    """Insert what is missing; never update what exists.
+
+    Running it again changes nothing, and an association that an administrator has
+    corrected keeps the correction.
+    """
+    known_regions = set(session.scalars(select(Region.code)))
+    new_regions = [
+        Region(code=row["code"], name=row["name"], overseas=row["overseas"] == "1")
+        for row in _csv_rows("regions.csv")
+        if row["code"] not in known_regions
+    ]
+    session.add_all(new_regions)
+    session.flush()
+
+    known_departements = set(session.scalars(select(Departement.code)))
+    departement_rows = _csv_rows("departements.csv")
+    new_departements = [
+        Departement(code=row["code"], name=row["name"], region_code=row["region_code"])
+        for row in departement_rows
+        if row["code"] not in known_departements
+    ]
+    session.add_all(new_departements)
+    session.flush()
+
+    by_region: dict[str, list[str]] = {}
+    for row in departement_rows:
+        by_region.setdefault(row["region_code"], []).append(row["code"])
+
+    known_slugs = set(session.scalars(select(Association.slug)))
+    new_associations = []
+    for entry in json.loads(_data_text("associations.json"))["associations"]:
+        if entry["slug"] in known_slugs:
+            continue
+        covered = list(entry.get("departements", []))
+        for region_code in entry.get("regions", []):
+            covered.extend(by_region[region_code])
+        association = Association(
+            slug=entry["slug"],
+            name=entry["name"],
+            acronym=entry.get("acronym", ""),
+            national=entry.get("national", False),
+            website=entry.get("website", ""),
+            phone=entry.get("phone", ""),
+            domains=" ".join(entry.get("domains", [])),
+            description_fr=entry.get("description_fr", ""),
+            description_en=entry.get("description_en", ""),
+            verified=False,
+            demo=entry.get("demo", False),
+            coverage=[AssociationCoverage(departement_code=code) for code in sorted(set(covered))],
+        )
+        new_associations.append(association)
+    session.add_all(new_associations)
+    session.flush()
+    return LoadReport(len(new_regions), len(new_departements), len(new_associations))

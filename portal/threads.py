@@ -1,0 +1,68 @@
+"""The message thread between Miviludes and the reporter, encrypted under the referral's key.
+
+Shared by the reporter's follow-up page and the back office.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+import crypto
+from portal.models import Message, Referral, utcnow
+
+AUTHORS = ("reporter", "miviludes")
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    public_id: str
+    author: str
+    body: str
+    created_at: datetime
+    attachment_names: list[str]
+
+
+def _place(referral: Referral, message_public_id: str) -> crypto.ItemPlace:
+    return crypto.ItemPlace("message", referral.public_id, message_public_id, "body")
+
+
+def post_message(
+    session: Session, referral: Referral, data_key: bytes, author: str, body: str
+) -> Message:
+    if author not in AUTHORS:
+        raise ValueError(author)
+    public_id = uuid.uuid4().hex
+    message = Message(
+        public_id=public_id,
+        author=author,
+        body=crypto.seal_text(data_key, _place(referral, public_id), body),
+        created_at=utcnow(),
+    )
+    referral.messages.append(message)
+    session.flush()
+    return message
+
+
+def read_thread(referral: Referral, data_key: bytes) -> list[ThreadMessage]:
+    names_by_message: dict[int, list[str]] = {}
+    for attachment in referral.attachments:
+        if attachment.message_id is None:
+            continue
+        place = crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, "details")
+        details = json.loads(crypto.open_item(data_key, place, attachment.details))
+        names_by_message.setdefault(attachment.message_id, []).append(details["name"])
+    return [
+        ThreadMessage(
+            message.public_id,
+            message.author,
+            crypto.open_text(data_key, _place(referral, message.public_id), message.body),
+            message.created_at,
+            names_by_message.get(message.id, []),
+        )
+        for message in referral.messages
+    ]

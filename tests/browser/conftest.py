@@ -1,0 +1,153 @@
+"""Browser fixtures: the portal on a live loopback server, Debian's Chromium, axe-core.
+
+Never downloads a browser: Playwright drives /usr/bin/chromium. A missing browser
+or axe-core fails the tests with the command that installs it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import make_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+#: Flags that keep Chromium from calling home on a machine with no network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server's request log names the client; keep it out of test output."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, tmp_path_factory) -> Iterator[str]:
+    app = create_app(make_config(tmp_path_factory.mktemp("live-instance"), database_url))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "browser tests need Debian's chromium: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    assert AXE.exists(), "axe-core is missing: run `npm ci`"
+    return AXE.read_text(encoding="utf-8")
+
+
+class ConsoleWatch:
+    """Collects what goes wrong in a page: CSP violations, script errors, broken subresources.
+
+    The document's own status is the test's business (an error page is a 404 on
+    purpose), so only subresources count as broken when they answer 4xx/5xx.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.problems: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
+        page.on("response", self._on_response)
+
+    def _on_console(self, message) -> None:
+        if message.text.startswith("Failed to load resource"):
+            return  # reported with its URL by _on_response
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and not response.request.is_navigation_request():
+            self.problems.append(f"{response.status}: {response.url}")
+
+
+def _new_page(browser: Browser, *, javascript: bool) -> tuple[Page, ConsoleWatch]:
+    context = browser.new_context(java_script_enabled=javascript, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    return page, ConsoleWatch(page)
+
+
+@pytest.fixture
+def page(browser) -> Iterator[tuple[Page, ConsoleWatch]]:
+    page, watch = _new_page(browser, javascript=True)
+    yield page, watch
+    page.context.close()
+
+
+@pytest.fixture
+def page_without_js(browser) -> Iterator[tuple[Page, ConsoleWatch]]:
+    page, watch = _new_page(browser, javascript=False)
+    yield page, watch
+    page.context.close()
+
+
+def axe_violations(page: Page, axe_source: str) -> list[str]:
+    """Run axe-core with its default rules (WCAG 2.x A/AA and best practices).
+
+    The script is evaluated through the DevTools protocol, which the page's CSP
+    does not govern, so the policy under test stays exactly as served. It needs a
+    context with JavaScript enabled (evaluation never returns otherwise).
+    """
+    page.evaluate(axe_source)
+    results = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:5])
+        for violation in results
+    ]
+
+
+def tick(page: Page, label_text: str) -> None:
+    """Tick a DSFR checkbox the way a person does: by its label."""
+    page.locator("label", has_text=label_text).click()
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,146 @@
+"""The public site in a real browser: accessibility, CSP, and the no-JavaScript paths."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import axe_violations, save_screenshot, tick
+from tests.pages import PUBLIC_PAGES
+
+ALL_PAGES = [(lang, url) for lang, pages in PUBLIC_PAGES.items() for url, _ in pages]
+
+
+@pytest.mark.parametrize(("lang", "url"), ALL_PAGES)
+def test_public_page_has_no_accessibility_violation(live_server, page, axe_source, lang, url):
+    browser_page, watch = page
+    response = browser_page.goto(live_server + url)
+    assert response.status == 200
+    browser_page.wait_for_load_state("networkidle")
+    save_screenshot(browser_page, f"{lang}{url}")
+    assert axe_violations(browser_page, axe_source) == []
+    assert watch.problems == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/fr/qui-contacter?postcode=abc", "/en/who-to-contact?postcode=21000", "/fr/page-absente"],
+)
+def test_error_and_result_states_have_no_accessibility_violation(
+    live_server, page, axe_source, url
+):
+    browser_page, watch = page
+    browser_page.goto(live_server + url)
+    browser_page.wait_for_load_state("networkidle")
+    save_screenshot(browser_page, url)
+    assert axe_violations(browser_page, axe_source) == []
+    assert watch.problems == []
+
+
+def test_region_finder_without_javascript(live_server, page_without_js):
+    browser_page, watch = page_without_js
+    browser_page.goto(live_server + "/fr/qui-contacter")
+    browser_page.get_by_label("Code postal").fill("21000")
+    browser_page.get_by_role("button", name="Chercher par code postal").click()
+    browser_page.wait_for_load_state()
+    assert "postcode=21000" in browser_page.url
+    results = browser_page.locator("#results-title")
+    assert "Côte-d'Or" in results.inner_text()
+    assert browser_page.get_by_text("ADFI Bourgogne-Franche-Comté (exemple)").is_visible()
+    save_screenshot(browser_page, "nojs-region-finder-postcode")
+
+    browser_page.get_by_label("Région").select_option(label="Bretagne")
+    browser_page.get_by_role("button", name="Chercher par région").click()
+    browser_page.wait_for_load_state()
+    assert "Bretagne" in browser_page.locator("#results-title").inner_text()
+
+    browser_page.get_by_label("Code postal").fill("98000")
+    browser_page.get_by_role("button", name="Chercher par code postal").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.get_by_role("alert").is_visible()
+    assert browser_page.get_by_label("Code postal").input_value() == "98000"
+    save_screenshot(browser_page, "nojs-region-finder-error")
+    assert watch.problems == []
+
+
+def test_self_check_without_javascript(live_server, page_without_js, axe_source):
+    browser_page, watch = page_without_js
+    browser_page.goto(live_server + "/en/self-check")
+    tick(browser_page, "They refuse or have stopped medical care or treatment.")
+    tick(browser_page, "They give or spend large sums of money")
+    browser_page.get_by_role("button", name="See how to read these signs").click()
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("h1").inner_text() == "How to read what you ticked"
+    assert browser_page.get_by_text("You ticked 2 signs.").is_visible()
+    assert browser_page.get_by_text("call 112").is_visible()
+    assert browser_page.context.cookies() == []
+    save_screenshot(browser_page, "nojs-self-check-result")
+    assert watch.problems == []
+
+
+def test_self_check_result_is_accessible(live_server, page, axe_source):
+    browser_page, watch = page
+    browser_page.goto(live_server + "/fr/auto-evaluation")
+    tick(browser_page, "Des enfants sont tenus à l’écart")
+    browser_page.get_by_role("button", name="Voir comment lire ces signes").click()
+    browser_page.wait_for_load_state("networkidle")
+    assert "119" in browser_page.locator("main").inner_text()
+    assert axe_violations(browser_page, axe_source) == []
+    assert browser_page.context.cookies() == []
+    assert watch.problems == []
+
+
+def test_quick_exit_replaces_the_history_entry(live_server, browser):
+    """With JavaScript, "back" after the quick exit must not return to the portal."""
+    context = browser.new_context()
+    # The neutral site is outside this machine's reach: answer it locally.
+    context.route("https://meteofrance.com/**", lambda route: route.fulfill(body="meteo"))
+    browser_page = context.new_page()
+    browser_page.goto(live_server + "/fr/")
+    browser_page.goto(live_server + "/fr/que-dit-la-loi")
+    browser_page.get_by_role("link", name="Quitter rapidement").click()
+    browser_page.wait_for_url("https://meteofrance.com/")
+    browser_page.go_back()
+    assert browser_page.url == live_server + "/fr/"
+    context.close()
+
+
+@pytest.mark.parametrize("url", ["/fr/reperer-une-derive-sectaire", "/en/how-to-detect-it"])
+def test_the_ten_criteria_are_numbered_one_to_ten(live_server, page, url):
+    """The second group of criteria continues at 6 on screen, not only in the HTML.
+
+    A marker's rendered number is not exposed to scripts, so this checks what
+    decides it: the lists start at 1 and 6, DSFR's own counter (which would restart
+    at 1) is neutralised, and the marker shows the built-in list-item counter.
+    """
+    browser_page, _ = page
+    browser_page.goto(live_server + url)
+    lists = browser_page.evaluate(
+        """() => [...document.querySelectorAll('.portal-guide ol')].map(ol => ({
+            start: ol.start,
+            items: ol.children.length,
+            reset: getComputedStyle(ol).counterReset,
+            marker: getComputedStyle(ol.children[0], '::marker').content,
+        }))"""
+    )
+    assert [(entry["start"], entry["items"]) for entry in lists] == [(1, 5), (6, 5)]
+    for entry in lists:
+        assert entry["reset"] == "none"
+        assert entry["marker"].startswith("counter(list-item)")
+
+
+@pytest.mark.parametrize(
+    "url", ["/fr/", "/en/who-to-contact?postcode=75011", "/fr/auto-evaluation"]
+)
+def test_small_screen_has_no_accessibility_violation(live_server, browser, axe_source, url):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    browser_page = context.new_page()
+    browser_page.goto(live_server + url)
+    browser_page.wait_for_load_state("networkidle")
+    save_screenshot(browser_page, f"mobile{url}")
+    assert browser_page.get_by_role(
+        "link", name=re.compile("Quitter rapidement|Leave this site")
+    ).is_visible()
+    assert axe_violations(browser_page, axe_source) == []
+    context.close()

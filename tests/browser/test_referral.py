@@ -1,0 +1,106 @@
+"""Filing a referral and following it up in a real browser, with and without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import axe_violations, save_screenshot, tick
+
+ATTACHMENT = {
+    "name": "temoignage.txt",
+    "mimeType": "text/plain",
+    "buffer": "Ce que j’ai vu.".encode(),
+}
+
+
+def fill_referral(page) -> None:
+    tick(page, "Signaler une situation : je veux de l’aide")
+    tick(page, "Un proche ou un membre de la famille")
+    tick(page, "Santé et bien-être")
+    page.get_by_label("Nom de l’organisation ou du groupe").fill("Éveil Intérieur")
+    page.get_by_label("Département où cela se passe").select_option("21")
+    page.get_by_label("Commune (facultatif)").fill("Dijon")
+    page.locator("#minor_involved label", has_text="Non").click()
+    tick(page, "Elle refuse ou a arrêté des soins")
+    page.get_by_label("Décrivez la situation").fill(
+        "Ma sœur suit un coach en bien-être qui lui a fait arrêter son traitement depuis six mois."
+    )
+    page.set_input_files("#attachments", files=[ATTACHMENT])
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_file_a_referral_then_follow_it_up(live_server, browser, axe_source, javascript):
+    """axe-core is a script, so it runs in the JavaScript pass; the server sends the
+    same HTML to both, and the no-JavaScript pass proves the journey works without it."""
+    context = browser.new_context(java_script_enabled=javascript, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    name = "js" if javascript else "nojs"
+
+    def check_accessibility() -> None:
+        if javascript:
+            assert axe_violations(page, axe_source) == []
+
+    page.goto(live_server + "/fr/signaler")
+    save_screenshot(page, f"{name}-referral-form")
+    check_accessibility()
+
+    # An empty submission: every error is summarised at the top and shown by its field.
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert "Décrivez la situation." in summary.inner_text()
+    save_screenshot(page, f"{name}-referral-errors")
+    check_accessibility()
+
+    fill_referral(page)
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Votre demande a bien été reçue"
+    receipt = page.locator(".portal-receipt__code").inner_text().strip()
+    assert len(receipt) == 23
+    assert page.get_by_role("button", name="Imprimer cette page").is_visible() == javascript
+    save_screenshot(page, f"{name}-referral-received")
+    check_accessibility()
+
+    page.get_by_role("link", name="Suivre ma demande").click()
+    page.wait_for_load_state()
+    page.get_by_label("Votre code de suivi").fill(receipt.lower().replace("-", ""))
+    page.get_by_role("button", name="Voir ma demande").click()
+    page.wait_for_load_state()
+    assert "Reçue" in page.locator(".portal-status").inner_text()
+    save_screenshot(page, f"{name}-follow-up-case")
+    check_accessibility()
+
+    page.get_by_label("Votre message").fill("J’ai retrouvé un reçu de paiement.")
+    page.get_by_role("button", name="Envoyer", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Votre message a été envoyé.").is_visible()
+    assert page.get_by_text("J’ai retrouvé un reçu de paiement.").is_visible()
+    context.close()
+
+
+def test_follow_up_error_state_is_accessible(live_server, page, axe_source):
+    browser_page, watch = page
+    browser_page.goto(live_server + "/en/follow-up")
+    browser_page.get_by_label("Your follow-up code").fill("ABCDE-ABCDE-ABCDE-ABCDE")
+    browser_page.get_by_role("button", name="See my request").click()
+    browser_page.wait_for_load_state("networkidle")
+    assert "We found nothing for this code" in browser_page.locator("main").inner_text()
+    save_screenshot(browser_page, "follow-up-not-found")
+    assert axe_violations(browser_page, axe_source) == []
+    assert watch.problems == []
+
+
+def test_danger_notice_follows_its_checkbox_with_javascript(live_server, page):
+    browser_page, watch = page
+    browser_page.goto(live_server + "/en/report")
+    notice = browser_page.locator(".portal-danger-notice")
+    assert not notice.is_visible()
+    tick(browser_page, "Someone is in immediate danger")
+    assert notice.is_visible()
+    assert not browser_page.locator(".portal-contact-details").is_visible()
+    tick(browser_page, "I give my details so that Miviludes can contact me")
+    assert browser_page.locator(".portal-contact-details").is_visible()
+    assert watch.problems == []

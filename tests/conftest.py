@@ -1,0 +1,151 @@
+"""Shared fixtures.
+
+The suite runs against SQLite by default and against PostgreSQL when
+``PORTAL_TEST_DATABASE_URL`` is set; on PostgreSQL each database the tests create
+is a throwaway schema, so the suite never touches existing tables. CSRF stays on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.config import Config
+from portal.extensions import db
+from portal.keyring import initialise_keys
+from portal.reference import load_reference_data
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def _test_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def make_config(instance_path: Path, database_url: str, **overrides) -> Config:
+    values = {
+        "instance_path": instance_path,
+        "database_url": database_url,
+        "secret_key": _test_secret(),
+        "receipt_pepper": _test_secret(),
+        "blind_index_key": _test_secret(),
+        "https": False,
+        "testing": True,
+    }
+    values.update(overrides)
+    return Config(**values)
+
+
+class DatabaseFactory:
+    """Creates empty databases of the backend under test and removes them afterwards."""
+
+    def __init__(self, tmp_root: Path) -> None:
+        self.tmp_root = tmp_root
+        self._schemas: list[str] = []
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if POSTGRES_URL else "sqlite"
+
+    def create(self) -> str:
+        if not POSTGRES_URL:
+            return f"sqlite:///{self.tmp_root / f'portal-{uuid.uuid4().hex}.db'}"
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        self._schemas.append(schema)
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self._schemas:
+            return
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            for schema in self._schemas:
+                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+def migrate_and_load(app: Flask) -> None:
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_reference_data(db.session)
+        db.session.commit()
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    url: str
+    #: The Miviludes group private key, kept by the tests to check what was stored.
+    group_private_key: bytes
+    recovery_secret: str
+
+
+@pytest.fixture(scope="session")
+def test_database(databases, tmp_path_factory) -> TestDatabase:
+    """One database for the session: migrated with Alembic, reference data, installation keys."""
+    url = databases.create()
+    app = create_app(make_config(tmp_path_factory.mktemp("instance"), url))
+    migrate_and_load(app)
+    with app.app_context():
+        created = initialise_keys(db.session)
+        db.session.commit()
+        db.engine.dispose()
+    return TestDatabase(url, created.private_key, created.recovery_secret)
+
+
+@pytest.fixture(scope="session")
+def database_url(test_database) -> str:
+    return test_database.url
+
+
+@pytest.fixture(scope="session")
+def group_private_key(test_database) -> bytes:
+    return test_database.group_private_key
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build an application on the session database, with config overrides."""
+    apps: list[Flask] = []
+
+    def build(**overrides) -> Flask:
+        app = create_app(make_config(tmp_path / "instance", database_url, **overrides))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

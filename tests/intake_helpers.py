@@ -1,0 +1,96 @@
+"""Helpers for tests that file referrals and follow them up through the web pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+import crypto
+from portal.extensions import db
+from portal.models import Attachment, Referral
+
+DESCRIPTION = "Mon frère suit un coach en bien-être qui lui a fait arrêter son traitement."
+REPORT_URL = {"fr": "/fr/signaler", "en": "/en/report"}
+FOLLOW_UP_URL = {"fr": "/fr/suivi", "en": "/en/follow-up"}
+REPLY_URL = {"fr": "/fr/suivi/repondre", "en": "/en/follow-up/reply"}
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def open_form(client, lang: str = "fr") -> dict[str, str]:
+    """GET the referral form: its CSRF token and the receipt issued with it."""
+    page = client.get(REPORT_URL[lang]).get_data(as_text=True)
+    return {
+        "csrf_token": hidden(page, "csrf_token"),
+        "receipt": hidden(page, "receipt"),
+        "receipt_seal": hidden(page, "receipt_seal"),
+    }
+
+
+def referral_data(**overrides) -> dict:
+    data = {
+        "kind": "report",
+        "reporter_role": "relative",
+        "domain": "health",
+        "departement": "21",
+        "minor_involved": "no",
+        "description": DESCRIPTION,
+        "organisations": "Éveil Intérieur",
+        "websites": "https://www.eveil.example",
+        "contact_mode": "anonymous",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def post_referral(client, lang: str = "fr", files=(), form=None, **overrides):
+    form = form or open_form(client, lang)
+    data = {**form, **referral_data(**overrides)}
+    if files:
+        data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post(REPORT_URL[lang], data=data, content_type="multipart/form-data")
+
+
+def shown_receipt(response) -> str:
+    match = re.search(r"portal-receipt__code[^>]*>([^<]+)<", response.get_data(as_text=True))
+    assert match, "no receipt on the page"
+    return match.group(1).strip()
+
+
+def latest_referral(app) -> Referral:
+    with app.app_context():
+        query = (
+            select(Referral)
+            .order_by(Referral.id.desc())
+            .options(
+                selectinload(Referral.grants),
+                selectinload(Referral.messages),
+                selectinload(Referral.attachments).selectinload(Attachment.chunks),
+            )
+        )
+        referral = db.session.scalars(query).first()
+        db.session.expunge_all()
+        return referral
+
+
+def data_key(referral: Referral, group_private_key: bytes) -> bytes:
+    grant = referral.grants[0]
+    return crypto.open_grant(grant.sealed_key, group_private_key, referral.public_id, "miviludes")
+
+
+def read_item(referral: Referral, key: bytes, field: str, blob: bytes) -> dict:
+    place = crypto.ItemPlace("referral", referral.public_id, "main", field)
+    return json.loads(crypto.open_item(key, place, blob))
+
+
+def referral_count(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(Referral.id)).all())

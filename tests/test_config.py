@@ -1,0 +1,92 @@
+"""Configuration: secrets from the environment or the 0600 file; no default, no short secret."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from portal.config import SECRET_NAMES, Config, ConfigError, write_secrets_file
+
+
+def _env(tmp_path, **values) -> dict[str, str]:
+    env = {"PORTAL_INSTANCE_PATH": str(tmp_path)}
+    env.update({f"PORTAL_{key.upper()}": value for key, value in values.items()})
+    return env
+
+
+def _all_secrets(value: str = "s" * 64) -> dict[str, str]:
+    return {name: value for name in SECRET_NAMES}
+
+
+def test_missing_secret_is_refused_with_a_useful_message(tmp_path):
+    with pytest.raises(ConfigError, match="portal init"):
+        Config.from_env(_env(tmp_path))
+
+
+def test_short_secret_is_refused(tmp_path):
+    values = _all_secrets()
+    values["secret_key"] = "too-short"
+    with pytest.raises(ConfigError, match="too short"):
+        Config.from_env(_env(tmp_path, **values))
+
+
+def test_secrets_from_the_environment(tmp_path):
+    config = Config.from_env(_env(tmp_path, **_all_secrets(), database_url="sqlite:///x.db"))
+    assert config.secret_key == "s" * 64
+    assert config.database_url == "sqlite:///x.db"
+    assert config.https is True and config.proxy_count == 0
+    assert "s" * 64 not in repr(config)
+
+
+def test_defaults_to_sqlite_in_the_instance_folder(tmp_path):
+    config = Config.from_env(_env(tmp_path, **_all_secrets()))
+    assert config.database_url == f"sqlite:///{tmp_path.resolve() / 'portal.db'}"
+
+
+def test_secrets_file_is_created_once_with_mode_0600(tmp_path):
+    path, created = write_secrets_file(tmp_path)
+    assert created
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = path.read_text()
+    assert set(json.loads(first)) == set(SECRET_NAMES)
+    _, created_again = write_secrets_file(tmp_path)
+    assert not created_again and path.read_text() == first
+    config = Config.from_env(_env(tmp_path))
+    assert config.receipt_pepper == json.loads(first)["receipt_pepper"]
+
+
+def test_environment_overrides_the_file(tmp_path):
+    write_secrets_file(tmp_path)
+    config = Config.from_env(_env(tmp_path, secret_key="e" * 40))
+    assert config.secret_key == "e" * 40
+
+
+def test_secrets_file_readable_by_others_is_refused(tmp_path):
+    path, _ = write_secrets_file(tmp_path)
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        Config.from_env(_env(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("https", "maybe", "true or false"),
+        ("proxy_count", "two", "whole number"),
+        ("quick_exit_url", "http://example.org", "https://"),
+    ],
+)
+def test_bad_values_are_refused(tmp_path, name, value, match):
+    with pytest.raises(ConfigError, match=match):
+        Config.from_env(_env(tmp_path, **_all_secrets(), **{name: value}))
+
+
+def test_flask_settings_harden_the_cookie(tmp_path):
+    settings = Config.from_env(_env(tmp_path, **_all_secrets())).flask_settings()
+    assert settings["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert settings["SESSION_COOKIE_SECURE"] and settings["SESSION_COOKIE_HTTPONLY"]
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Strict"
+    for limit in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS"):
+        assert settings[limit] > 0
