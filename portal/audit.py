@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,8 @@ from portal.models.audit import AuditEvent
 GENESIS = bytes(32)
 MAX_DETAIL_LENGTH = 120
 ATTEMPTS = 20
+#: Arbitrary constant naming the audit log's PostgreSQL advisory lock.
+APPEND_LOCK_KEY = 0x6D69_7669_6175_6474
 
 
 class AuditDetailsRefused(ValueError):
@@ -66,6 +68,7 @@ def record_event(
 ) -> AuditEvent:
     """Append one event. Safe under concurrent writers: the loser of a race retries."""
     canonical = _canonical_details(details)
+    _serialise_appends(session)
     for _ in range(ATTEMPTS):
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
         event = AuditEvent(
@@ -86,6 +89,22 @@ def record_event(
             continue
         return event
     raise RuntimeError("could not append to the audit log")
+
+
+def _serialise_appends(session: Session) -> None:
+    """Hold the log's write lock until the transaction ends, so reading the head
+    and appending after it cannot interleave with another writer.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write that matches no
+    row still takes the database's write lock (the busy timeout queues writers).
+    The unique ``prev_hash`` and the retry below remain as a safety net.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    else:
+        session.execute(
+            update(AuditEvent).where(AuditEvent.id < 0).values(action=AuditEvent.action)
+        )
 
 
 @dataclass(frozen=True)

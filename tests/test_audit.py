@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
+from portal import audit
 from portal.audit import AuditDetailsRefused, record_event, verify_chain
 from portal.cli import main
 from portal.extensions import db
@@ -109,8 +110,10 @@ def test_details_that_could_hold_content_are_refused(audit_app, details):
         record_event(db.session, actor="system", action="x", target="y", details=details)
 
 
-def test_concurrent_writers_keep_one_linear_chain(audit_app):
-    """Several threads append at once; prev_hash is unique, so a race loses and retries."""
+def test_concurrent_writers_keep_one_linear_chain(audit_app, monkeypatch):
+    """Several threads append at once. The append lock alone must keep them in line:
+    with a single attempt allowed, any interleaving would raise."""
+    monkeypatch.setattr(audit, "ATTEMPTS", 1)
     errors = []
 
     def writer(number: int) -> None:
