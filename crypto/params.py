@@ -63,6 +63,8 @@ RECEIPT_PROFILE = Argon2Profile("receipt-2026", memory_kib=8 * 1024, iterations=
 FAST_PROFILE = Argon2Profile("fast-tests-only", memory_kib=64, iterations=1)
 
 MINIMUM_PASSWORD_PROFILE = PASSWORD_PROFILE
+#: Profiles by the name stored beside each derived value.
+PROFILES = {profile.name: profile for profile in (PASSWORD_PROFILE, RECEIPT_PROFILE, FAST_PROFILE)}
 
 
 class WeakParametersError(ValueError):

@@ -8,11 +8,13 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import errors, i18n, security, templating
+from portal import auth, errors, i18n, security, templating
+from portal.backoffice import bp as backoffice_bp
 from portal.config import Config
 from portal.content import GuideLibrary
 from portal.extensions import babel, csrf, db, limiter, migrate
 from portal.models.base import render_migration_item
+from portal.partners import bp as partners_bp
 from portal.public import bp as public_bp
 from portal.requests import PortalRequest
 
@@ -64,4 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     templating.init_app(app)
     app.register_blueprint(public_bp)
+    auth.init_app(app)
+    app.register_blueprint(backoffice_bp)
+    app.register_blueprint(partners_bp)
     return app

@@ -5,15 +5,24 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 import crypto
+from portal import accounts, outbox
 from portal.audit import verify_chain
 from portal.config import ConfigError, instance_path_from_env, write_secrets_file
 from portal.extensions import db
-from portal.keyring import KeysAlreadyExist, KeysMissing, initialise_keys, intake_keys
+from portal.keyring import (
+    KeysAlreadyExist,
+    KeysMissing,
+    initialise_keys,
+    intake_keys,
+    recover_group_private_key,
+)
+from portal.models import ROLES, Association
 from portal.reference import load_reference_data
 
 
@@ -117,3 +126,151 @@ def audit_verify_command() -> None:
         return
     click.echo(f"Chain broken at event {result.broken_at}: it {result.reason}.", err=True)
     raise SystemExit(1)
+
+
+def _account_or_fail(email: str):
+    user = accounts.find_account(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    return user
+
+
+def _read_secret(prompt_stdin: bool, what: str) -> str | None:
+    if not prompt_stdin:
+        return None
+    value = click.get_text_stream("stdin").readline().rstrip("\n")
+    if not value:
+        raise click.ClickException(f"no {what} on standard input")
+    return value
+
+
+def _print_credentials(credentials: accounts.NewCredentials, generated: bool) -> None:
+    click.echo(f"Account {credentials.user.email} ({credentials.user.role})")
+    if generated:
+        click.echo(f"Password: {credentials.password}")
+    click.echo(f"TOTP secret: {credentials.totp_secret}")
+    click.echo(f"TOTP URI: {credentials.totp_uri}")
+    click.echo("Give these over a separate channel; the first login shows the QR code.")
+
+
+@main.group("users")
+def users_group() -> None:
+    """Accounts of Miviludes staff and association members."""
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--association", "association_slug", help="Slug of the partner's association.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add_command(
+    email: str, role: str, association_slug: str | None, password_stdin: bool
+) -> None:
+    """Create an account; prints its TOTP secret (and its password when generated)."""
+    association = None
+    if association_slug:
+        association = db.session.scalar(
+            select(Association).where(Association.slug == association_slug)
+        )
+        if association is None:
+            raise click.ClickException(f"no association {association_slug!r}")
+    password = _read_secret(password_stdin, "password")
+    try:
+        credentials = accounts.create_account(
+            db.session, email, role, association=association, password=password
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    _print_credentials(credentials, generated=password is None)
+    if credentials.user in accounts.accounts_waiting_for_keys(db.session):
+        click.echo("The account needs its group key: `portal keys grant` or the admin page.")
+
+
+@users_group.command("reset")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_reset_command(email: str, password_stdin: bool) -> None:
+    """New password, key pair and TOTP secret; the group keys must then be granted again."""
+    user = _account_or_fail(email)
+    password = _read_secret(password_stdin, "password")
+    try:
+        credentials = accounts.reset_account(db.session, user, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    _print_credentials(credentials, generated=password is None)
+    click.echo("Grant the group keys again: `portal keys grant` or the admin page.")
+
+
+@users_group.command("disable")
+@click.argument("email")
+def users_disable_command(email: str) -> None:
+    """Disable an account: its sessions and its copies of group keys are deleted."""
+    accounts.disable_account(db.session, _account_or_fail(email))
+    db.session.commit()
+    click.echo(f"{email} is disabled.")
+
+
+@main.group("associations")
+def associations_group() -> None:
+    """The association directory."""
+
+
+@associations_group.command("list")
+def associations_list_command() -> None:
+    """Slug, name and départements covered ("national" for the whole country)."""
+    for association in db.session.scalars(select(Association).order_by(Association.slug)):
+        codes = sorted(item.departement_code for item in association.coverage)
+        covered = "national" if association.national else " ".join(codes) or "-"
+        click.echo(f"{association.slug}\t{association.display_name}\t{covered}")
+
+
+def _miviludes_key_from_kit() -> bytes:
+    secret = _read_secret(True, "recovery secret")
+    try:
+        return recover_group_private_key(db.session, secret)
+    except (crypto.DecryptionError, ValueError):
+        raise click.ClickException("this recovery secret does not open the group key") from None
+
+
+@keys_group.command("grant")
+@click.argument("email")
+def keys_grant_command(email: str) -> None:
+    """Grant an account its group key, with the recovery secret read from standard input."""
+    user = _account_or_fail(email)
+    try:
+        slug = accounts.grant_group_keys(db.session, user, _miviludes_key_from_kit(), "system")
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{email} received the key of group {slug}.")
+
+
+@keys_group.command("recover")
+def keys_recover_command() -> None:
+    """Every member locked out: with the recovery kit (secret on standard input), grant
+    every active account that lacks it its group key."""
+    group_key = _miviludes_key_from_kit()
+    waiting = accounts.accounts_waiting_for_keys(db.session)
+    for user in waiting:
+        accounts.grant_group_keys(db.session, user, group_key, "system")
+        click.echo(f"{user.email}: keys granted")
+    db.session.commit()
+    click.echo(f"{len(waiting)} account(s) restored.")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """E-mail notifications waiting to be sent."""
+
+
+@outbox_group.command("send")
+def outbox_send_command() -> None:
+    """Send (or retry) what is queued; run it from a timer. Exit status 1 on failures."""
+    config = current_app.extensions["portal.config"]
+    sent, failed = outbox.deliver_pending(db.session, config.smtp_url, config.mail_from)
+    db.session.commit()
+    click.echo(f"{sent} sent, {failed} failed")
+    if failed:
+        raise SystemExit(1)

@@ -107,8 +107,19 @@ class Config:
     ratelimit_storage_uri: str = "memory://"
     quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
     testing: bool = False
+    #: Tests only: hash passwords with crypto's fast profile (refused outside tests).
+    fast_password_hashing: bool = False
+    #: ``smtp://user:password@host:port`` (``smtps://`` for implicit TLS); empty: the
+    #: outbox is printed on the console instead of sent (the demo).
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "ne-pas-repondre@miviludes.invalid"
+    #: Sessions of the back office and the partner space.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
 
     def __post_init__(self) -> None:
+        if self.fast_password_hashing and not self.testing:
+            raise ConfigError("fast password hashing is for tests only")
         for name in SECRET_NAMES:
             value = getattr(self, name)
             if not value:
@@ -144,6 +155,8 @@ class Config:
             proxy_count=_as_int("PROXY_COUNT", get("PROXY_COUNT", "0")),
             ratelimit_storage_uri=get("RATELIMIT_STORAGE_URI", "memory://"),
             quick_exit_url=get("QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
+            smtp_url=get("SMTP_URL"),
+            mail_from=get("MAIL_FROM", "ne-pas-repondre@miviludes.invalid"),
             **secret_values,
         )
 

@@ -16,7 +16,13 @@ EXPECTED_CSP = (
 )
 
 #: A sample value for each URL argument a rule may have; a new argument must be added here.
-SAMPLE_ARGUMENTS = {"filename": "css/portal.css"}
+SAMPLE_ARGUMENTS = {
+    "filename": "css/portal.css",
+    "public_id": "2026-00000000",
+    "attachment_id": "0" * 32,
+    "routing_id": "1",
+    "user_id": "1",
+}
 
 
 def assert_security_headers(response, *, https: bool = False) -> None:

@@ -4,6 +4,14 @@ Importing this package registers every table on ``Base.metadata``, which Alembic
 autogenerate and the migration test compare against.
 """
 
+from portal.models.accounts import (
+    MIVILUDES_ROLES,
+    ROLES,
+    LoginSession,
+    Membership,
+    OutboxEmail,
+    User,
+)
 from portal.models.associations import Association, AssociationCoverage
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
@@ -17,9 +25,14 @@ from portal.models.referrals import (
     Message,
     Referral,
 )
+from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
 
 __all__ = [
     "MIVILUDES_GROUP",
+    "MIVILUDES_ROLES",
+    "NOTE_AUDIENCES",
+    "ROLES",
+    "ROUTING_STATUSES",
     "Association",
     "AssociationCoverage",
     "Attachment",
@@ -31,8 +44,14 @@ __all__ = [
     "Installation",
     "KeyGrant",
     "KeyGroup",
+    "LoginSession",
+    "Membership",
     "Message",
+    "Note",
+    "OutboxEmail",
     "Referral",
     "Region",
+    "Routing",
+    "User",
     "utcnow",
 ]

@@ -38,4 +38,7 @@ class KeyGroup(Base):
     key_id: Mapped[bytes] = mapped_column(LargeBinary(8))
     #: The private key wrapped under the recovery secret (printed once, never stored).
     recovery_wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: An association group's private key sealed to the Miviludes group, so that
+    #: Miviludes can grant it to a new or reset member (it can read the cases anyway).
+    escrow_sealed_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,9 +3,9 @@ and statistics need (DESIGN §3); everything a reporter typed is ciphertext."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -23,7 +23,10 @@ STATUSES = (
 
 class Referral(Base):
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_queue", "urgent", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_referrals_queue", "urgent", "created_at", "id"),
+        Index("ix_referrals_status_queue", "status", "urgent", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to staff and bound into every ciphertext of the referral.
@@ -45,6 +48,17 @@ class Referral(Base):
     has_identity: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The staff member handling the case; taking it is an atomic conditional update.
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: An association declined the case: it is back in the queue and flagged.
+    returned: Mapped[bool] = mapped_column(default=False)
+    #: "answered", "no_follow_up" or "duplicate" once closed.
+    closing_reason: Mapped[str | None] = mapped_column(String(20))
+    #: Art. 40 CPP: the date of transmission; the prosecutor's reference is encrypted.
+    prosecutor_date: Mapped[date | None] = mapped_column(Date)
+    prosecutor_reference: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: "2026-11": statistics group by this stored month (DESIGN §8).
     month: Mapped[str] = mapped_column(String(7), index=True)
     #: HKDF of the unstored receipt secret: finds the referral from the receipt.

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 import crypto
 from portal.attachments import CleanFile
-from portal.audit import record_event
 from portal.keyring import IntakeKeys
 from portal.models import Referral, utcnow
 from portal.public.intake import add_attachment
 from portal.threads import ThreadMessage, post_message, read_thread
+from portal.workflow import change_status
 
 #: What the reporter is told of each status, in plain words.
 REPORTER_STATUS = {
@@ -83,14 +83,7 @@ def reply(session: Session, case: Case, body: str, files: Sequence[CleanFile]) -
     for file in files:
         add_attachment(session, referral, case.data_key, file, message_id=message.id)
     if referral.status == "awaiting_reporter":
-        referral.status = "in_triage"
-        record_event(
-            session,
-            actor="reporter",
-            action="referral.status",
-            target=f"referral:{referral.public_id}",
-            details={"from": "awaiting_reporter", "to": "in_triage"},
-        )
+        change_status(session, referral, "in_triage", "reporter")
     referral.updated_at = utcnow()
     session.flush()
     return _case(referral, case.data_key)

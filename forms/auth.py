@@ -1,0 +1,25 @@
+"""Forms of the login pages of the back office and the partner space."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+    )
+    # No maximum here: an over-long password gets the same answer as a wrong one.
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code"),
+        description=_l("The code your authentication app shows now, for example 123456."),
+        validators=[DataRequired(_l("Enter the six-digit code.")), Length(max=20)],
+    )

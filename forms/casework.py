@@ -1,0 +1,154 @@
+"""Forms of the back office and the partner space. Choices are passed in by the view."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from forms.base import TranslatedForm
+from forms.widgets import as_choices
+
+TEXT_MAX = 20_000
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "in_triage": _l("In triage"),
+    "awaiting_reporter": _l("Waiting for the reporter"),
+    "routed": _l("Routed to an association"),
+    "transmitted_to_prosecutor": _l("Transmitted to the prosecutor"),
+    "closed": _l("Closed"),
+}
+CLOSING_REASON_LABELS = {
+    "answered": _l("Answered"),
+    "no_follow_up": _l("No follow-up needed"),
+    "duplicate": _l("Duplicate"),
+}
+ROUTING_STATUS_LABELS = {
+    "pending": _l("Waiting for the association"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "closed": _l("Closed by the association"),
+}
+MINOR_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Unknown")}
+ASSIGNMENT_LABELS = {"": _l("Anyone"), "me": _l("Assigned to me"), "nobody": _l("Unassigned")}
+
+
+def _text(label, required_message):
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired(required_message),
+            Length(max=TEXT_MAX, message=_l("At most 20,000 characters.")),
+        ],
+    )
+
+
+class QueueFilterForm(TranslatedForm):
+    """The queue's filters: a GET form, so a filtered queue can be bookmarked."""
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    region = SelectField(_l("Region"), validators=[Optional()])
+    departement = SelectField(_l("Département"), validators=[Optional()])
+    domain = SelectField(_l("Domain"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    assigned = SelectField(_l("Assignment"), validators=[Optional()])
+    urgent = BooleanField(_l("Immediate danger"))
+    minor = BooleanField(_l("Minor involved"))
+    health_risk = BooleanField(_l("Health risk"))
+    date_from = DateField(_l("Received from"), validators=[Optional()])
+    date_to = DateField(_l("Received until"), validators=[Optional()])
+    after = HiddenField()
+
+    def __init__(self, formdata, *, statuses, regions, departements, domains, kinds):
+        super().__init__(formdata)
+        self.status.choices = as_choices([("", _l("Open cases")), ("all", _l("All")), *statuses])
+        self.region.choices = as_choices([("", _l("All")), *regions])
+        self.departement.choices = as_choices([("", _l("All")), *departements])
+        self.domain.choices = as_choices([("", _l("All")), *domains])
+        self.kind.choices = as_choices([("", _l("All")), *kinds])
+        self.assigned.choices = as_choices(ASSIGNMENT_LABELS.items())
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), validators=[InputRequired()])
+    closing_reason = SelectField(
+        _l("Reason for closing"),
+        validators=[Optional()],
+        choices=as_choices([("", "—"), *list(CLOSING_REASON_LABELS.items())]),
+    )
+
+    def __init__(self, *args, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = as_choices(statuses)
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assign to"), validators=[Optional()])
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignee.choices = as_choices([("", _l("Nobody")), *staff])
+
+
+class ClassificationForm(FlaskForm):
+    domain = SelectField(_l("Domain"), validators=[InputRequired()])
+    minor_involved = SelectField(
+        _l("Minor involved"),
+        choices=as_choices(MINOR_LABELS.items()),
+        validators=[InputRequired()],
+    )
+    health_risk = BooleanField(_l("Health risk"))
+    urgent = BooleanField(_l("Immediate danger"))
+
+    def __init__(self, *args, domains, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain.choices = as_choices(domains)
+
+
+class NoteForm(FlaskForm):
+    body = _text(_l("Note"), _l("Write the note."))
+
+
+class MessageForm(FlaskForm):
+    body = _text(_l("Message to the reporter"), _l("Write the message."))
+
+
+class RouteForm(FlaskForm):
+    association = SelectField(_l("Association"), validators=[InputRequired()])
+
+    def __init__(self, *args, associations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.association.choices = as_choices(associations)
+
+
+class ProsecutorForm(FlaskForm):
+    date = DateField(
+        _l("Date of transmission"),
+        validators=[InputRequired(_l("Enter the date of transmission."))],
+    )
+    reference = StringField(
+        _l("Reference"),
+        description=_l("The reference of the letter or of the prosecutor's office."),
+        validators=[DataRequired(_l("Enter the reference.")), Length(max=200)],
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = _text(_l("Why do you decline this case?"), _l("Say why you decline the case."))
+
+
+class CloseRoutingForm(FlaskForm):
+    outcome = _text(_l("Outcome"), _l("Describe the outcome."))

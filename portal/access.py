@@ -1,0 +1,259 @@
+"""Who may see a referral, and opening what they may see.
+
+``can_see`` is the one place that answers "may this account see this referral?";
+every back-office and partner view goes through ``visible_referral`` or
+``visible_routing``, which call it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from portal import accounts
+from portal.audit import record_event
+from portal.models import (
+    Attachment,
+    BlindIndexEntry,
+    KeyGrant,
+    Note,
+    Referral,
+    Routing,
+    User,
+)
+from portal.threads import ThreadMessage, read_thread
+
+#: A routing in these states gives its association access to the case.
+ROUTING_STATES_WITH_ACCESS = ("pending", "accepted", "closed")
+
+
+class KeysNotGranted(RuntimeError):
+    """The account has no copy of its group key yet: an administrator must grant it."""
+
+
+def can_see(session: Session, user: User, referral: Referral) -> bool:
+    if user.disabled:
+        return False
+    if user.is_miviludes:
+        return True
+    if user.association_id is None:
+        return False
+    routing_id = session.scalar(
+        select(Routing.id).where(
+            Routing.referral_id == referral.id,
+            Routing.association_id == user.association_id,
+            Routing.status.in_(ROUTING_STATES_WITH_ACCESS),
+        )
+    )
+    return routing_id is not None
+
+
+def visible_referral(session: Session, user: User, public_id: str) -> Referral | None:
+    referral = session.scalar(select(Referral).where(Referral.public_id == public_id))
+    if referral is None or not can_see(session, user, referral):
+        return None
+    return referral
+
+
+def visible_routing(session: Session, user: User, routing_id: int) -> Routing | None:
+    """A routing of the partner's own association whose case the partner may see."""
+    routing = session.get(Routing, routing_id)
+    if routing is None or user.is_miviludes or routing.association_id != user.association_id:
+        return None
+    referral = session.get(Referral, routing.referral_id)
+    return routing if referral is not None and can_see(session, user, referral) else None
+
+
+def open_data_key(session: Session, user: User, private_key: bytes, referral: Referral) -> bytes:
+    group = accounts.group_for(session, user)
+    group_key = accounts.open_group_key(session, user, private_key)
+    if group is None or group_key is None:
+        raise KeysNotGranted(user.email)
+    grant = session.get(KeyGrant, (referral.id, group.id))
+    if grant is None:
+        raise KeysNotGranted(referral.public_id)
+    return crypto.open_grant(grant.sealed_key, group_key, referral.public_id, group.slug)
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    public_id: str
+    name: str
+    media_type: str
+    size: int
+    cleaned: bool
+    from_reply: bool
+
+
+@dataclass(frozen=True)
+class NoteView:
+    audience: str
+    association_id: int | None
+    author_id: int
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenedReferral:
+    referral: Referral
+    document: dict
+    #: ``None`` when there is none, or when this reader may not see it.
+    identity: dict | None
+    attachments: list[AttachmentInfo]
+    messages: list[ThreadMessage]
+    notes: list[NoteView] = field(default_factory=list)
+
+
+def _item(referral: Referral, field_name: str) -> crypto.ItemPlace:
+    return crypto.ItemPlace("referral", referral.public_id, "main", field_name)
+
+
+def note_place(referral: Referral, note_public_id: str) -> crypto.ItemPlace:
+    return crypto.ItemPlace("note", referral.public_id, note_public_id, "body")
+
+
+def attachment_place(referral: Referral, attachment: Attachment, part: str) -> crypto.ItemPlace:
+    return crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, part)
+
+
+def _attachments(referral: Referral, data_key: bytes) -> list[AttachmentInfo]:
+    listed = []
+    for attachment in referral.attachments:
+        details = json.loads(
+            crypto.open_item(
+                data_key, attachment_place(referral, attachment, "details"), attachment.details
+            )
+        )
+        listed.append(
+            AttachmentInfo(
+                attachment.public_id,
+                details["name"],
+                details["type"],
+                details["size"],
+                details["cleaned"],
+                attachment.message_id is not None,
+            )
+        )
+    return listed
+
+
+def open_referral(
+    session: Session, user: User, private_key: bytes, referral: Referral
+) -> OpenedReferral:
+    """Decrypt what ``user`` may read of a referral; the opening is audited.
+
+    Miviludes reads everything. An association reads the reporter's identity only if
+    the reporter consented, and only its own follow-up notes, never internal ones.
+    """
+    if user.is_miviludes:
+        with_identity, note_filter = True, Note.id.is_not(None)
+    else:
+        with_identity = bool(
+            session.scalar(
+                select(Routing.identity_shared).where(
+                    Routing.referral_id == referral.id,
+                    Routing.association_id == user.association_id,
+                )
+            )
+        )
+        note_filter = (Note.audience == "partner") & (Note.association_id == user.association_id)
+    data_key = open_data_key(session, user, private_key, referral)
+    document = json.loads(
+        crypto.open_item(data_key, _item(referral, "document"), referral.document)
+    )
+    identity = None
+    if with_identity and referral.identity is not None:
+        identity = json.loads(
+            crypto.open_item(data_key, _item(referral, "identity"), referral.identity)
+        )
+    notes = [
+        NoteView(
+            note.audience,
+            note.association_id,
+            note.author_id,
+            crypto.open_text(data_key, note_place(referral, note.public_id), note.body),
+            note.created_at,
+        )
+        for note in session.scalars(
+            select(Note).where(Note.referral_id == referral.id, note_filter).order_by(Note.id)
+        )
+    ]
+    record_event(
+        session,
+        actor=user.actor,
+        action="referral.open",
+        target=f"referral:{referral.public_id}",
+        details={"identity": identity is not None},
+    )
+    return OpenedReferral(
+        referral,
+        document,
+        identity,
+        _attachments(referral, data_key),
+        read_thread(referral, data_key),
+        notes,
+    )
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    media_type: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+def open_attachment(
+    session: Session, user: User, private_key: bytes, referral: Referral, public_id: str
+) -> Download | None:
+    attachment = session.scalar(
+        select(Attachment).where(
+            Attachment.referral_id == referral.id, Attachment.public_id == public_id
+        )
+    )
+    if attachment is None:
+        return None
+    data_key = open_data_key(session, user, private_key, referral)
+    details = json.loads(
+        crypto.open_item(
+            data_key, attachment_place(referral, attachment, "details"), attachment.details
+        )
+    )
+    record_event(
+        session,
+        actor=user.actor,
+        action="attachment.download",
+        target=f"referral:{referral.public_id}",
+        details={"attachment": attachment.public_id},
+    )
+    blobs = [chunk.blob for chunk in attachment.chunks]  # read before the commit expires them
+    place = attachment_place(referral, attachment, "content")
+    return Download(
+        details["name"],
+        details["type"],
+        details["size"],
+        crypto.open_chunks(data_key, place, blobs),
+    )
+
+
+def related_referrals(session: Session, referral: Referral) -> list[Referral]:
+    """Other referrals naming one of this one's organisations or websites (blind index)."""
+    tokens = select(BlindIndexEntry.token).where(BlindIndexEntry.referral_id == referral.id)
+    ids = select(BlindIndexEntry.referral_id).where(
+        BlindIndexEntry.token.in_(tokens), BlindIndexEntry.referral_id != referral.id
+    )
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.id.in_(ids))
+            .order_by(Referral.created_at.desc())
+            .limit(20)
+        )
+    )

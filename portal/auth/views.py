@@ -1,0 +1,175 @@
+"""Login, second factor, enrolment, logout. Each view parses, calls a service, renders."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+import segno
+from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from forms.auth import CodeForm, LoginForm
+from portal import accounts, clock
+from portal.audit import record_event
+from portal.auth import (
+    bp,
+    clear_session_cookie,
+    current_account,
+    current_login,
+    set_session_cookie,
+)
+from portal.auth.sessions import end_session, start_session
+from portal.extensions import db, limiter
+
+#: Failures per client and per account before further tries are refused for a while.
+FAILURES_PER_CLIENT = "5/minute;20/hour"
+FAILURES_PER_ACCOUNT = "5/minute;20/hour"
+#: All clients together: a spray over many accounts is slowed too.
+ALL_ATTEMPTS = "300/minute"
+
+
+def _failed(_response: Response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _account_key() -> str:
+    """The account a login attempt is about, whether or not it exists."""
+    login = current_login()
+    if request.endpoint != "auth.login" and login is not None:
+        return f"account:{login.user.id}"
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _throttled(view):
+    view = limiter.limit(FAILURES_PER_CLIENT, methods=["POST"], deduct_when=_failed)(view)
+    view = limiter.limit(
+        FAILURES_PER_ACCOUNT, methods=["POST"], key_func=_account_key, deduct_when=_failed
+    )(view)
+    return limiter.shared_limit(ALL_ATTEMPTS, scope="login-all", methods=["POST"])(view)
+
+
+def _fast_hashing() -> bool:
+    return current_app.extensions["portal.config"].fast_password_hashing
+
+
+def _home_of(role: str) -> str:
+    return url_for("partners.cases") if role == "partner" else url_for("backoffice.queue")
+
+
+def _safe_next(target: str | None, role: str) -> str:
+    """Only a local path, and only into the space of the account's role."""
+    if target:
+        parts = urlsplit(target)
+        space = "/partenaires/" if role == "partner" else "/bo/"
+        if not parts.scheme and not parts.netloc and parts.path.startswith(space):
+            return target
+    return _home_of(role)
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@_throttled
+def login() -> str | Response:
+    account = current_account()
+    if account is not None:
+        return redirect(_home_of(account.user.role))
+    form = LoginForm()
+    if form.validate_on_submit():
+        checked = accounts.check_password(
+            db.session, form.email.data, form.password.data, _fast_hashing()
+        )
+        if checked is None:
+            g.login_failed = True
+            known = accounts.find_account(db.session, form.email.data)
+            record_event(
+                db.session,
+                actor="anonymous",
+                action="login.failure",
+                target=known.actor if known else "account:unknown",
+                details={"factor": "password"},
+            )
+            db.session.commit()
+            form.password.errors.append(_("The e-mail address or the password is wrong."))
+        else:
+            user, private_key = checked
+            previous = current_login()
+            if previous is not None:
+                end_session(db.session, previous.row)
+            cookie = start_session(db.session, user, private_key, "password", clock.now())
+            db.session.commit()
+            step = "auth.code" if user.totp_enrolled else "auth.enrol"
+            response = redirect(url_for(step, next=request.args.get("next", "")))
+            return set_session_cookie(response, cookie)
+    return render_template("auth/login.html", form=form)
+
+
+def _pending():
+    login = current_login()
+    return login if login is not None and login.row.stage == "password" else None
+
+
+def _second_factor(template: str, **context) -> str | Response:
+    login = _pending()
+    if login is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if accounts.accept_totp(
+            db.session, login.user, login.private_key, form.code.data, clock.now()
+        ):
+            end_session(db.session, login.row)
+            cookie = start_session(db.session, login.user, login.private_key, "active", clock.now())
+            record_event(
+                db.session, actor=login.user.actor, action="login.success", target=login.user.actor
+            )
+            db.session.commit()
+            target = _safe_next(request.args.get("next"), login.user.role)
+            return set_session_cookie(redirect(target), cookie)
+        g.login_failed = True
+        record_event(
+            db.session,
+            actor="anonymous",
+            action="login.failure",
+            target=login.user.actor,
+            details={"factor": "totp"},
+        )
+        db.session.commit()
+        form.code.errors.append(
+            _("This code is wrong or was already used. Wait for the next code and try again.")
+        )
+    return render_template(template, form=form, **context)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@_throttled
+def code() -> str | Response:
+    login = _pending()
+    if login is not None and not login.user.totp_enrolled:
+        return redirect(url_for("auth.enrol"))
+    return _second_factor("auth/code.html")
+
+
+@bp.route("/connexion/activation", methods=["GET", "POST"])
+@_throttled
+def enrol() -> str | Response:
+    login = _pending()
+    if login is None or login.user.totp_enrolled:
+        return redirect(url_for("auth.login"))
+    secret = accounts.totp_secret_of(login.user, login.private_key)
+    uri = accounts.totp_uri(login.user.email, secret)
+    qr_svg = segno.make(uri, error="m").svg_inline(
+        scale=4, title=_("QR code to add the account to your authentication app")
+    )
+    return _second_factor("auth/enrol.html", qr_svg=qr_svg, secret=secret)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout() -> Response:
+    login = current_login()
+    if login is not None:
+        record_event(db.session, actor=login.user.actor, action="logout", target=login.user.actor)
+        end_session(db.session, login.row)
+        db.session.commit()
+    return clear_session_cookie(redirect(url_for("auth.login")))

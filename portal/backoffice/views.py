@@ -1,0 +1,401 @@
+"""Back-office pages. Each view parses the request, calls one service, renders.
+
+Every state change is a POST with a CSRF token, redirects afterwards (so a reload
+repeats nothing), and is written to the audit log by the service it calls.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from forms.casework import (
+    CLOSING_REASON_LABELS,
+    ROUTING_STATUS_LABELS,
+    STATUS_LABELS,
+    AssignForm,
+    ClassificationForm,
+    ConfirmForm,
+    MessageForm,
+    NoteForm,
+    ProsecutorForm,
+    QueueFilterForm,
+    RouteForm,
+    StatusForm,
+)
+from forms.referral import KINDS, REPORTER_ROLES
+from portal import access, accounts, routing, workflow
+from portal.auth import current_account
+from portal.backoffice import bp, services
+from portal.casework_views import attachment_response, data_key_or_403, send_outbox
+from portal.extensions import db
+from portal.models import Association, Departement, Referral, Region, Routing, User
+from portal.vocabulary import DOMAINS, WARNING_SIGNS
+
+
+def _account():
+    account = current_account()
+    assert account is not None  # the blueprint's before_request guarantees it
+    return account
+
+
+def _referral_or_404(public_id: str):
+    account = _account()
+    referral = access.visible_referral(db.session, account.user, public_id)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _back(public_id: str, anchor: str = "") -> Response:
+    return redirect(url_for("backoffice.referral", public_id=public_id) + anchor)
+
+
+def _choices_for_filters() -> dict:
+    regions = db.session.scalars(select(Region).order_by(Region.name))
+    departements = db.session.scalars(select(Departement).order_by(Departement.code))
+    return {
+        "statuses": list(STATUS_LABELS.items()),
+        "regions": [(region.code, region.name) for region in regions],
+        "departements": [(d.code, f"{d.code} – {d.name}") for d in departements],
+        "domains": list(DOMAINS.items()),
+        "kinds": [("report", _("Report")), ("opinion", _("Opinion"))],
+    }
+
+
+@bp.route("/")
+def queue() -> str:
+    account = _account()
+    form = QueueFilterForm(request.args, **_choices_for_filters())
+    filters = services.QueueFilters()
+    if form.validate():
+        filters = services.QueueFilters(
+            status=form.status.data or "",
+            region=form.region.data or "",
+            departement=form.departement.data or "",
+            domain=form.domain.data or "",
+            kind=form.kind.data or "",
+            assigned=form.assigned.data or "",
+            urgent=form.urgent.data,
+            minor=form.minor.data,
+            health_risk=form.health_risk.data,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
+    after = (
+        services.Cursor.decode(request.args.get("after", "")) if request.args.get("after") else None
+    )
+    page = services.queue_page(db.session, filters, account.user.id, after)
+    next_args = request.args.to_dict()
+    if page.next_cursor is not None:
+        next_args["after"] = page.next_cursor.encode()
+    return render_template(
+        "backoffice/queue.html",
+        form=form,
+        page=page,
+        counts=services.status_counts(db.session),
+        next_url=url_for("backoffice.queue", **next_args) if page.next_cursor else None,
+        status_labels=STATUS_LABELS,
+        domain_labels=DOMAINS,
+    )
+
+
+@bp.route("/signalements/<public_id>")
+def referral(public_id: str) -> str:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    try:
+        opened = access.open_referral(db.session, account.user, account.private_key, referral)
+    except access.KeysNotGranted:
+        abort(403)
+    data_key = data_key_or_403(account, referral)
+    staff = db.session.scalars(
+        select(User)
+        .where(User.role.in_(("staff", "admin")), User.disabled.is_(False))
+        .order_by(User.email)
+    ).all()
+    suggestions = routing.suggest_associations(db.session, referral)
+    routings = db.session.scalars(
+        select(Routing).where(Routing.referral_id == referral.id).order_by(Routing.id)
+    ).all()
+    db.session.commit()  # the opening is audited even if rendering fails
+    statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
+    return render_template(
+        "backoffice/referral.html",
+        opened=opened,
+        referral=referral,
+        related=access.related_referrals(db.session, referral),
+        suggestions=suggestions,
+        routings=routings,
+        routing_texts={r.id: routing.closing_text(referral, data_key, r) for r in routings},
+        prosecutor_reference=workflow.prosecutor_reference(referral, data_key),
+        staff={user.id: user.email for user in staff},
+        status_form=StatusForm(statuses=statuses, prefix="status"),
+        assign_form=AssignForm(
+            staff=[(str(user.id), user.email) for user in staff],
+            prefix="assign",
+            data={"assignee": str(referral.assigned_to_id or "")},
+        ),
+        classification_form=ClassificationForm(
+            domains=list(DOMAINS.items()), prefix="class", obj=referral
+        ),
+        note_form=NoteForm(prefix="note"),
+        message_form=MessageForm(prefix="message"),
+        route_form=RouteForm(
+            associations=[
+                (str(s.association.id), s.association.display_name)
+                for s in suggestions
+                if s.reachable and not s.already_routed
+            ],
+            prefix="route",
+        ),
+        prosecutor_form=ProsecutorForm(prefix="prosecutor"),
+        confirm_form=ConfirmForm(),
+        status_labels=STATUS_LABELS,
+        routing_labels=ROUTING_STATUS_LABELS,
+        closing_labels=CLOSING_REASON_LABELS,
+        domain_labels=DOMAINS,
+        role_labels=REPORTER_ROLES,
+        kind_labels=KINDS,
+        sign_labels=WARNING_SIGNS,
+    )
+
+
+@bp.route("/signalements/<public_id>/pieces/<attachment_id>")
+def attachment(public_id: str, attachment_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    return attachment_response(account, referral, attachment_id)
+
+
+def _invalid(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+@bp.route("/signalements/<public_id>/prendre", methods=["POST"])
+def take(public_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.take(db.session, referral, account.user)
+        db.session.commit()
+        flash(_("You now handle this referral."), "success")
+    except workflow.AlreadyTaken:
+        db.session.rollback()
+        flash(_("Someone else took this referral first."), "error")
+    return _back(public_id)
+
+
+@bp.route("/signalements/<public_id>/attribution", methods=["POST"])
+def assign(public_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    staff = db.session.scalars(select(User).where(User.role.in_(("staff", "admin")))).all()
+    form = AssignForm(staff=[(str(user.id), user.email) for user in staff], prefix="assign")
+    if form.validate_on_submit():
+        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        workflow.assign(db.session, referral, assignee, account.user)
+        db.session.commit()
+        flash(_("The assignment was saved."), "success")
+    else:
+        _invalid(form)
+    return _back(public_id)
+
+
+@bp.route("/signalements/<public_id>/statut", methods=["POST"])
+def status(public_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
+    form = StatusForm(statuses=statuses, prefix="status")
+    if form.validate_on_submit():
+        try:
+            workflow.change_status(
+                db.session,
+                referral,
+                form.status.data,
+                account.user.actor,
+                closing_reason=form.closing_reason.data or None,
+            )
+            db.session.commit()
+            flash(_("The status was changed."), "success")
+        except workflow.TransitionRefused:
+            db.session.rollback()
+            flash(_("This change of status is not possible; to close, choose a reason."), "error")
+    else:
+        _invalid(form)
+    return _back(public_id)
+
+
+@bp.route("/signalements/<public_id>/classement", methods=["POST"])
+def classify(public_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    form = ClassificationForm(domains=list(DOMAINS.items()), prefix="class")
+    if form.validate_on_submit():
+        workflow.classify(
+            db.session,
+            referral,
+            account.user,
+            domain=form.domain.data,
+            minor_involved=form.minor_involved.data,
+            health_risk=form.health_risk.data,
+            urgent=form.urgent.data,
+        )
+        db.session.commit()
+        flash(_("The classification was saved."), "success")
+    else:
+        _invalid(form)
+    return _back(public_id)
+
+
+@bp.route("/signalements/<public_id>/notes", methods=["POST"])
+def note(public_id: str) -> str | Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    form = NoteForm(prefix="note")
+    if form.validate_on_submit():
+        workflow.add_note(
+            db.session, referral, data_key_or_403(account, referral), account.user, form.body.data
+        )
+        db.session.commit()
+        flash(_("The note was added."), "success")
+        return _back(public_id, "#notes")
+    return render_template(
+        "backoffice/retry.html", form=form, referral=referral, heading=_("Internal note")
+    )
+
+
+@bp.route("/signalements/<public_id>/messages", methods=["POST"])
+def message(public_id: str) -> str | Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    form = MessageForm(prefix="message")
+    if form.validate_on_submit():
+        workflow.ask_reporter(
+            db.session, referral, data_key_or_403(account, referral), account.user, form.body.data
+        )
+        db.session.commit()
+        flash(_("The message was sent. The reporter reads it on the follow-up page."), "success")
+        return _back(public_id, "#messages")
+    return render_template(
+        "backoffice/retry.html", form=form, referral=referral, heading=_("Message to the reporter")
+    )
+
+
+@bp.route("/signalements/<public_id>/parquet", methods=["POST"])
+def prosecutor(public_id: str) -> str | Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    form = ProsecutorForm(prefix="prosecutor")
+    if form.validate_on_submit():
+        try:
+            workflow.transmit_to_prosecutor(
+                db.session,
+                referral,
+                data_key_or_403(account, referral),
+                account.user,
+                form.date.data,
+                form.reference.data,
+            )
+            db.session.commit()
+            flash(_("The transmission to the prosecutor was recorded."), "success")
+        except workflow.TransitionRefused:
+            db.session.rollback()
+            flash(_("This change of status is not possible; to close, choose a reason."), "error")
+        return _back(public_id)
+    return render_template(
+        "backoffice/retry.html",
+        form=form,
+        referral=referral,
+        heading=_("Transmission to the prosecutor (art. 40 CPP)"),
+    )
+
+
+@bp.route("/signalements/<public_id>/orientations", methods=["POST"])
+def route(public_id: str) -> Response:
+    account = _account()
+    referral = _referral_or_404(public_id)
+    suggestions = routing.suggest_associations(db.session, referral)
+    form = RouteForm(
+        associations=[
+            (str(s.association.id), s.association.display_name)
+            for s in suggestions
+            if s.reachable and not s.already_routed
+        ],
+        prefix="route",
+    )
+    if form.validate_on_submit():
+        association = db.session.get(Association, int(form.association.data))
+        try:
+            routing.route(
+                db.session,
+                referral,
+                data_key_or_403(account, referral),
+                association,
+                account.user,
+                lambda routing_id: url_for("partners.case", routing_id=routing_id, _external=True),
+            )
+            db.session.commit()
+            send_outbox()
+            flash(_("The case was routed; the association was notified."), "success")
+        except (routing.RoutingRefused, workflow.TransitionRefused):
+            db.session.rollback()
+            flash(_("This case cannot be routed to this association."), "error")
+    else:
+        _invalid(form)
+    return _back(public_id, "#routing")
+
+
+@bp.route("/orientations/<int:routing_id>/retrait", methods=["POST"])
+def withdraw(routing_id: int) -> Response:
+    account = _account()
+    found = db.session.get(Routing, routing_id)
+    if found is None:
+        abort(404)
+    referral = db.session.get(Referral, found.referral_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    routing.withdraw(db.session, found, account.user)
+    db.session.commit()
+    flash(_("The routing was withdrawn; the association no longer has access."), "success")
+    return _back(referral.public_id, "#routing")
+
+
+def _admin_only() -> None:
+    if _account().user.role != "admin":
+        abort(403)
+
+
+@bp.route("/comptes", endpoint="accounts")
+def accounts_page() -> str:
+    _admin_only()
+    return render_template(
+        "backoffice/accounts.html",
+        waiting=accounts.accounts_waiting_for_keys(db.session),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/comptes/<int:user_id>/cles", methods=["POST"])
+def grant_keys(user_id: int) -> Response:
+    _admin_only()
+    account = _account()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    group_key = accounts.open_group_key(db.session, account.user, account.private_key)
+    if group_key is None:
+        abort(403)
+    accounts.grant_group_keys(db.session, user, group_key, account.user.actor)
+    db.session.commit()
+    flash(_("The keys were granted."), "success")
+    return redirect(url_for("backoffice.accounts"))

@@ -1,0 +1,17 @@
+"""The current time, replaceable per application so that tests can move it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import current_app
+
+from portal.models import utcnow
+
+CLOCK_KEY = "portal.clock"
+
+
+def now() -> datetime:
+    clock: Callable[[], datetime] = current_app.extensions.get(CLOCK_KEY, utcnow)
+    return clock()

@@ -1,0 +1,104 @@
+"""Accounts of Miviludes staff and association members, their group keys and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+ROLES = ("staff", "admin", "partner")
+MIVILUDES_ROLES = ("staff", "admin")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased: the login is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    #: Set for partners only: the one association whose cases they see.
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), index=True
+    )
+    disabled: Mapped[bool] = mapped_column(default=False)
+    #: Argon2id salt and profile name; only a hash of the derived auth key is stored.
+    password_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    password_profile: Mapped[str] = mapped_column(String(40))
+    auth_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: The user's HPKE private key wrapped under the password-derived KEK.
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The TOTP secret sealed to the user's own public key: readable only after the password.
+    sealed_totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_enrolled: Mapped[bool] = mapped_column(default=False)
+    #: The last TOTP time step accepted: a code of that step or an earlier one is refused.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_miviludes(self) -> bool:
+        return self.role in MIVILUDES_ROLES
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this user: by id, never by address."""
+        return f"user:{self.id}"
+
+
+class Membership(Base):
+    """A user's copy of a group's private key, sealed to the user's public key."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("key_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_group_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class LoginSession(Base):
+    """A server-side session. The cookie holds the session id and the session key;
+    the row holds only a hash of the id and the private key wrapped under that key."""
+
+    __tablename__ = "login_sessions"
+
+    #: SHA-256 of the random session id carried by the cookie.
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: "password" until the TOTP code is given, then "active".
+    stage: Mapped[str] = mapped_column(String(10))
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class OutboxEmail(Base):
+    """An e-mail waiting to be sent. Bodies carry a link, never a referral's content."""
+
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(200), default="")

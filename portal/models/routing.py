@@ -1,0 +1,56 @@
+"""Routings of a referral to associations, and the notes written about a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.associations import Association
+from portal.models.base import Base, utcnow
+
+ROUTING_STATUSES = ("pending", "accepted", "declined", "closed")
+#: Who may read a note: Miviludes only, or Miviludes and the association that wrote it.
+NOTE_AUDIENCES = ("internal", "partner")
+
+
+class Routing(Base):
+    __tablename__ = "routings"
+    __table_args__ = (UniqueConstraint("referral_id", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    #: The reporter's identity went with the case (the reporter consented).
+    identity_shared: Mapped[bool] = mapped_column(default=False)
+    routed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Encrypted under the referral's key: why the association declined, or the outcome.
+    closing_text: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    association: Mapped[Association] = relationship()
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    audience: Mapped[str] = mapped_column(String(10))
+    #: Set on an association's follow-up note.
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT")
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,161 @@
+"""Partner-space pages: an association's own cases, and nothing else."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from forms.casework import (
+    ROUTING_STATUS_LABELS,
+    CloseRoutingForm,
+    ConfirmForm,
+    DeclineForm,
+    NoteForm,
+)
+from forms.referral import KINDS, REPORTER_ROLES
+from portal import access, routing, workflow
+from portal.auth import current_account
+from portal.casework_views import attachment_response, data_key_or_403
+from portal.extensions import db
+from portal.models import Referral, Routing
+from portal.partners import bp
+from portal.vocabulary import DOMAINS, WARNING_SIGNS
+
+
+def _account():
+    account = current_account()
+    assert account is not None  # the blueprint's before_request guarantees it
+    return account
+
+
+def _routing_or_404(routing_id: int) -> tuple[Routing, Referral]:
+    found = access.visible_routing(db.session, _account().user, routing_id)
+    if found is None:
+        abort(404)
+    return found, db.session.get(Referral, found.referral_id)
+
+
+def _back(routing_id: int) -> Response:
+    return redirect(url_for("partners.case", routing_id=routing_id))
+
+
+@bp.route("/")
+def cases() -> str:
+    user = _account().user
+    rows = db.session.execute(
+        select(Routing, Referral)
+        .join(Referral, Referral.id == Routing.referral_id)
+        .where(
+            Routing.association_id == user.association_id,
+            Routing.status.in_(access.ROUTING_STATES_WITH_ACCESS),
+        )
+        .order_by(Routing.status != "pending", Routing.created_at.desc())
+    ).all()
+    return render_template(
+        "partners/cases.html",
+        rows=rows,
+        routing_labels=ROUTING_STATUS_LABELS,
+        domain_labels=DOMAINS,
+    )
+
+
+@bp.route("/dossiers/<int:routing_id>")
+def case(routing_id: int) -> str:
+    account = _account()
+    found, referral = _routing_or_404(routing_id)
+    opened = access.open_referral(db.session, account.user, account.private_key, referral)
+    db.session.commit()
+    return render_template(
+        "partners/case.html",
+        routing=found,
+        opened=opened,
+        referral=referral,
+        note_form=NoteForm(prefix="note"),
+        decline_form=DeclineForm(prefix="decline"),
+        close_form=CloseRoutingForm(prefix="close"),
+        confirm_form=ConfirmForm(),
+        routing_labels=ROUTING_STATUS_LABELS,
+        domain_labels=DOMAINS,
+        role_labels=REPORTER_ROLES,
+        kind_labels=KINDS,
+        sign_labels=WARNING_SIGNS,
+    )
+
+
+@bp.route("/dossiers/<int:routing_id>/pieces/<attachment_id>")
+def attachment(routing_id: int, attachment_id: str) -> Response:
+    _found, referral = _routing_or_404(routing_id)
+    return attachment_response(_account(), referral, attachment_id)
+
+
+@bp.route("/dossiers/<int:routing_id>/accepter", methods=["POST"])
+def accept(routing_id: int) -> Response:
+    found, _referral = _routing_or_404(routing_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        routing.accept(db.session, found, _account().user)
+        db.session.commit()
+        flash(_("You accepted the case."), "success")
+    except routing.RoutingRefused:
+        db.session.rollback()
+        flash(_("This case can no longer be accepted."), "error")
+    return _back(routing_id)
+
+
+def _with_text(routing_id: int, form, change, done: str, heading: str) -> str | Response:
+    account = _account()
+    found, referral = _routing_or_404(routing_id)
+    if form.validate_on_submit():
+        try:
+            change(found, data_key_or_403(account, referral), account.user, form)
+            db.session.commit()
+            flash(done, "success")
+        except routing.RoutingRefused:
+            db.session.rollback()
+            flash(_("This change is not possible for this case any more."), "error")
+        if found.status == "declined":
+            return redirect(url_for("partners.cases"))
+        return _back(routing_id)
+    return render_template("partners/retry.html", form=form, routing=found, heading=heading)
+
+
+@bp.route("/dossiers/<int:routing_id>/refuser", methods=["POST"])
+def decline(routing_id: int) -> str | Response:
+    return _with_text(
+        routing_id,
+        DeclineForm(prefix="decline"),
+        lambda found, key, user, form: routing.decline(
+            db.session, found, key, user, form.reason.data
+        ),
+        _("You declined the case; Miviludes will route it elsewhere."),
+        _("Decline the case"),
+    )
+
+
+@bp.route("/dossiers/<int:routing_id>/cloturer", methods=["POST"])
+def close(routing_id: int) -> str | Response:
+    return _with_text(
+        routing_id,
+        CloseRoutingForm(prefix="close"),
+        lambda found, key, user, form: routing.close(
+            db.session, found, key, user, form.outcome.data
+        ),
+        _("The case is closed on your side."),
+        _("Close the case"),
+    )
+
+
+@bp.route("/dossiers/<int:routing_id>/notes", methods=["POST"])
+def note(routing_id: int) -> str | Response:
+    return _with_text(
+        routing_id,
+        NoteForm(prefix="note"),
+        lambda found, key, user, form: workflow.add_note(
+            db.session, db.session.get(Referral, found.referral_id), key, user, form.body.data
+        ),
+        _("Your note was added; Miviludes can read it."),
+        _("Follow-up note"),
+    )

@@ -1,0 +1,256 @@
+"""Routing a referral to victim-support associations, and the associations' answers.
+
+Routing seals the referral's data key to the association's group key (a new
+``key_grants`` row); withdrawing, or the association declining, deletes it.
+A routing row goes ``pending → accepted | declined → closed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import crypto
+from portal import outbox
+from portal.audit import record_event
+from portal.models import (
+    Association,
+    AssociationCoverage,
+    Departement,
+    KeyGrant,
+    KeyGroup,
+    Referral,
+    Routing,
+    User,
+    utcnow,
+)
+from portal.workflow import change_status, start_triage_if_new
+
+#: routing status → the statuses it may move to.
+ROUTING_TRANSITIONS = {
+    "pending": frozenset({"accepted", "declined"}),
+    "accepted": frozenset({"closed"}),
+    "declined": frozenset(),
+    "closed": frozenset(),
+}
+#: Why the referral's page lists an association: the order they are suggested in.
+MATCHES = ("departement", "region", "national")
+
+
+class RoutingRefused(ValueError):
+    """The routing cannot be made or changed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    association: Association
+    match: str
+    #: False while no member has an account: the association has no key to seal to.
+    reachable: bool
+    already_routed: bool
+
+
+def _handles(association: Association, domain: str) -> bool:
+    return not association.domains or domain in association.domains.split()
+
+
+def suggest_associations(session: Session, referral: Referral) -> list[Suggestion]:
+    """Those covering the département, then the region, then national ones; by domain."""
+    covering_departement = select(AssociationCoverage.association_id).where(
+        AssociationCoverage.departement_code == referral.departement
+    )
+    covering_region = (
+        select(AssociationCoverage.association_id)
+        .join(Departement, Departement.code == AssociationCoverage.departement_code)
+        .where(Departement.region_code == referral.region_code)
+    )
+    candidates = [
+        ("departement", select(Association).where(Association.id.in_(covering_departement))),
+        ("region", select(Association).where(Association.id.in_(covering_region))),
+        ("national", select(Association).where(Association.national.is_(True))),
+    ]
+    groups = {
+        group.association_id
+        for group in session.scalars(select(KeyGroup).where(KeyGroup.association_id.is_not(None)))
+    }
+    routed = set(
+        session.scalars(select(Routing.association_id).where(Routing.referral_id == referral.id))
+    )
+    seen: set[int] = set()
+    suggestions = []
+    for match, query in candidates:
+        for association in session.scalars(query.order_by(Association.name)):
+            if association.id in seen or not _handles(association, referral.domain):
+                continue
+            seen.add(association.id)
+            suggestions.append(
+                Suggestion(association, match, association.id in groups, association.id in routed)
+            )
+    return suggestions
+
+
+def _target(referral: Referral) -> str:
+    return f"referral:{referral.public_id}"
+
+
+def route(
+    session: Session,
+    referral: Referral,
+    data_key: bytes,
+    association: Association,
+    actor: User,
+    case_url: Callable[[int], str],
+) -> Routing:
+    group = session.scalar(select(KeyGroup).where(KeyGroup.association_id == association.id))
+    if group is None:
+        raise RoutingRefused("no member of this association has an account yet")
+    if session.scalar(
+        select(Routing.id).where(
+            Routing.referral_id == referral.id, Routing.association_id == association.id
+        )
+    ):
+        raise RoutingRefused("already routed to this association")
+    now = utcnow()
+    routing = Routing(
+        referral_id=referral.id,
+        association_id=association.id,
+        status="pending",
+        identity_shared=referral.share_identity and referral.has_identity,
+        routed_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(routing)
+    session.add(
+        KeyGrant(
+            referral_id=referral.id,
+            group_id=group.id,
+            sealed_key=crypto.grant_access(
+                data_key, group.public_key, referral.public_id, group.slug
+            ),
+        )
+    )
+    session.flush()
+    record_event(
+        session,
+        actor=actor.actor,
+        action="routing.create",
+        target=_target(referral),
+        details={"association": association.slug, "identity": routing.identity_shared},
+    )
+    record_event(
+        session,
+        actor=actor.actor,
+        action="keys.grant_referral",
+        target=_target(referral),
+        details={"group": group.slug},
+    )
+    start_triage_if_new(session, referral, actor.actor)
+    if referral.status != "routed":
+        change_status(session, referral, "routed", actor.actor)
+    referral.returned = False
+    _notify_members(session, association, case_url(routing.id))
+    return routing
+
+
+def _notify_members(session: Session, association: Association, case_url: str) -> None:
+    members = session.scalars(
+        select(User).where(User.association_id == association.id, User.disabled.is_(False))
+    )
+    for member in members:
+        outbox.queue_email(
+            session,
+            member.email,
+            "Miviludes : un dossier vous a été orienté / a case was routed to you",
+            "Un nouveau dossier a été orienté vers votre association. "
+            "Connectez-vous pour le consulter :\n"
+            f"A new case was routed to your association. Log in to read it:\n\n{case_url}\n",
+        )
+
+
+def _drop_grant(session: Session, routing: Routing) -> None:
+    group = session.scalar(
+        select(KeyGroup).where(KeyGroup.association_id == routing.association_id)
+    )
+    if group is not None:
+        grant = session.get(KeyGrant, (routing.referral_id, group.id))
+        if grant is not None:
+            session.delete(grant)
+
+
+def withdraw(session: Session, routing: Routing, actor: User) -> None:
+    """Take a case back from an association: the routing and its key grant go."""
+    referral = session.get(Referral, routing.referral_id)
+    _drop_grant(session, routing)
+    session.delete(routing)
+    session.flush()
+    record_event(
+        session,
+        actor=actor.actor,
+        action="routing.withdraw",
+        target=_target(referral),
+        details={"routing": routing.id},
+    )
+    _return_to_triage_if_unrouted(session, referral, actor.actor)
+
+
+def _return_to_triage_if_unrouted(session: Session, referral: Referral, actor: str) -> None:
+    active = session.scalar(
+        select(Routing.id).where(
+            Routing.referral_id == referral.id, Routing.status.in_(("pending", "accepted"))
+        )
+    )
+    if active is None and referral.status == "routed":
+        change_status(session, referral, "in_triage", actor)
+
+
+def _move(session: Session, routing: Routing, status: str, actor: User) -> Referral:
+    if status not in ROUTING_TRANSITIONS[routing.status]:
+        raise RoutingRefused(f"{routing.status} → {status}")
+    previous, routing.status, routing.updated_at = routing.status, status, utcnow()
+    referral = session.get(Referral, routing.referral_id)
+    record_event(
+        session,
+        actor=actor.actor,
+        action="routing.status",
+        target=_target(referral),
+        details={"routing": routing.id, "from": previous, "to": status},
+    )
+    return referral
+
+
+def _seal_closing_text(referral: Referral, data_key: bytes, routing: Routing, text: str) -> bytes:
+    place = crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
+    return crypto.seal_text(data_key, place, text)
+
+
+def closing_text(referral: Referral, data_key: bytes, routing: Routing) -> str | None:
+    if routing.closing_text is None:
+        return None
+    place = crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
+    return crypto.open_text(data_key, place, routing.closing_text)
+
+
+def accept(session: Session, routing: Routing, actor: User) -> None:
+    _move(session, routing, "accepted", actor)
+    session.flush()
+
+
+def decline(session: Session, routing: Routing, data_key: bytes, actor: User, reason: str) -> None:
+    """The association gives the case back: it returns to the queue, flagged, and the
+    association loses its key to it."""
+    referral = _move(session, routing, "declined", actor)
+    routing.closing_text = _seal_closing_text(referral, data_key, routing, reason)
+    _drop_grant(session, routing)
+    referral.returned = True
+    session.flush()
+    _return_to_triage_if_unrouted(session, referral, actor.actor)
+
+
+def close(session: Session, routing: Routing, data_key: bytes, actor: User, outcome: str) -> None:
+    referral = _move(session, routing, "closed", actor)
+    routing.closing_text = _seal_closing_text(referral, data_key, routing, outcome)
+    session.flush()

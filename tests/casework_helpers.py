@@ -1,0 +1,98 @@
+"""Accounts, logins and a movable clock for back-office and partner tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import select
+
+from portal import accounts
+from portal.extensions import db
+from portal.models import Association, utcnow
+
+ASSOCIATION_A = "adfi-bourgogne-franche-comte"  # covers Côte-d'Or (21)
+ASSOCIATION_B = "adfi-bretagne"
+
+
+class Clock:
+    """Injected into the app: tests move time forward without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Person:
+    email: str
+    password: str
+    totp_secret: str
+    user_id: int
+    role: str
+
+    def code(self, clock: Clock, steps: int = 0) -> str:
+        moment = clock.now + timedelta(seconds=30 * steps)
+        return pyotp.TOTP(self.totp_secret).at(moment)
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]*)"', page) or re.search(
+        r'name="csrf_token" value="([^"]*)"', page
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def make_person(
+    app,
+    group_private_key: bytes,
+    role: str,
+    association_slug: str | None = None,
+    *,
+    grant: bool = True,
+    disabled: bool = False,
+) -> Person:
+    with app.app_context():
+        association = None
+        if association_slug:
+            association = db.session.scalar(
+                select(Association).where(Association.slug == association_slug)
+            )
+        credentials = accounts.create_account(
+            db.session,
+            f"{role}-{uuid.uuid4().hex[:8]}@example.fr",
+            role,
+            association=association,
+            fast_hashing=True,
+        )
+        user = credentials.user
+        if grant and user in accounts.accounts_waiting_for_keys(db.session):
+            accounts.grant_group_keys(db.session, user, group_private_key, "system")
+        if disabled:
+            accounts.disable_account(db.session, user)
+        db.session.commit()
+        return Person(user.email, credentials.password, credentials.totp_secret, user.id, role)
+
+
+def log_in(client, person: Person, clock: Clock, *, steps: int = 0):
+    """Password, then TOTP (enrolment page on the first login). Returns the last response."""
+    page = client.get("/connexion").get_data(as_text=True)
+    response = client.post(
+        "/connexion",
+        data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    second = response.headers["Location"].split("?")[0]
+    page = client.get(second).get_data(as_text=True)
+    return client.post(
+        second, data={"csrf_token": csrf_token(page), "code": person.code(clock, steps)}
+    )

@@ -1,0 +1,144 @@
+"""The authorization matrix: every back-office, partner and login route × every role.
+
+Generated from ``app.url_map``, so a new route is covered the day it is added. Real
+ids are used: a referral routed to association A, its attachment and its routing.
+Allowed POSTs are left to the story tests (they would change the world under the
+other cases); every refused pair, GET or POST, is sent here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.clock import CLOCK_KEY
+from portal.extensions import db
+from portal.models import Attachment, Referral, Routing, User
+from tests.casework_helpers import (
+    ASSOCIATION_A,
+    ASSOCIATION_B,
+    Clock,
+    csrf_token,
+    log_in,
+    make_person,
+)
+from tests.intake_helpers import post_referral
+
+#: A page each role can load, to read the CSRF token of its session from.
+TOKEN_PAGE = {
+    "staff": "/bo/",
+    "admin": "/bo/",
+    "partner_a": "/partenaires/",
+    "partner_b": "/partenaires/",
+}
+ROLES = ("anonymous", "staff", "admin", "partner_a", "partner_b", "disabled")
+#: endpoint prefix → roles that may use it. Everything else must be refused.
+ALLOWED = {
+    "backoffice.accounts": {"admin"},
+    "backoffice.grant_keys": {"admin"},
+    "partners.cases": {"partner_a", "partner_b"},
+    "backoffice.": {"staff", "admin"},
+    "partners.": {"partner_a"},
+}
+
+
+def _allowed(endpoint: str) -> set[str]:
+    for prefix, roles in ALLOWED.items():
+        if endpoint == prefix or (prefix.endswith(".") and endpoint.startswith(prefix)):
+            return roles
+    raise AssertionError(f"no rule for {endpoint}")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, database_url, group_private_key):
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(
+        make_config(tmp_path_factory.mktemp("matrix"), database_url, fast_password_hashing=True)
+    )
+    clock = Clock()
+    app.extensions[CLOCK_KEY] = clock
+    people = {
+        "staff": make_person(app, group_private_key, "staff"),
+        "admin": make_person(app, group_private_key, "admin"),
+        "partner_a": make_person(app, group_private_key, "partner", ASSOCIATION_A),
+        "partner_b": make_person(app, group_private_key, "partner", ASSOCIATION_B),
+        "disabled": make_person(app, group_private_key, "staff"),
+    }
+    post_referral(app.test_client(), files=[("piece.txt", b"contenu")])
+    staff = app.test_client()
+    log_in(staff, people["staff"], clock)
+    with app.app_context():
+        referral = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+        public_id = referral.public_id
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    value = page.split('name="route-association"')[1].split('value="')[1].split('"')[0]
+    staff.post(
+        url + "/orientations", data={"csrf_token": csrf_token(page), "route-association": value}
+    )
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        routing = db.session.scalar(select(Routing).where(Routing.referral_id == referral.id))
+        attachment = db.session.scalar(
+            select(Attachment).where(Attachment.referral_id == referral.id)
+        )
+        arguments = {
+            "public_id": public_id,
+            "attachment_id": attachment.public_id,
+            "routing_id": routing.id,
+            "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
+        }
+    clients = {"anonymous": app.test_client()}
+    for name in people:
+        client = app.test_client()
+        log_in(client, people[name], clock, steps=1)
+        clients[name] = client
+    with app.app_context():
+        from portal import accounts
+
+        accounts.disable_account(db.session, db.session.get(User, people["disabled"].user_id))
+        db.session.commit()
+    yield app, clients, arguments
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _cases():
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(__import__("pathlib").Path("/tmp/portal-matrix"), "sqlite://"))
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(("backoffice.", "partners.")):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for role in ROLES:
+                if method == "POST" and role in _allowed(rule.endpoint):
+                    continue  # allowed changes are exercised by the story tests
+                yield pytest.param(
+                    rule.rule, rule.endpoint, method, role, id=f"{method} {rule.rule} {role}"
+                )
+
+
+@pytest.mark.parametrize(("rule", "endpoint", "method", "role"), list(_cases()))
+def test_authorization_matrix(world, rule, endpoint, method, role):
+    _app, clients, arguments = world
+    url = rule
+    for name, value in arguments.items():
+        url = url.replace(f"<{name}>", str(value)).replace(f"<int:{name}>", str(value))
+    client = clients[role]
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf_token(client.get(TOKEN_PAGE.get(role, "/connexion")).get_data(as_text=True))
+        response = client.post(url, data={"csrf_token": token})
+    if role in _allowed(endpoint):
+        assert response.status_code not in (401, 403, 404), (url, response.status_code)
+        return
+    if role in ("anonymous", "disabled") and method == "GET":
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/connexion")
+        return
+    assert response.status_code in (403, 404), (url, response.status_code)

@@ -1,0 +1,447 @@
+"""Login, sessions, the triage queue, the referral page, routing and the partner space."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from portal import workflow
+from portal.clock import CLOCK_KEY
+from portal.extensions import db
+from portal.models import AuditEvent, KeyGrant, Message, Referral, Routing
+from tests.casework_helpers import (
+    ASSOCIATION_A,
+    ASSOCIATION_B,
+    Clock,
+    csrf_token,
+    log_in,
+    make_person,
+)
+from tests.intake_helpers import FOLLOW_UP_URL, open_form, post_referral, shown_receipt
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def bo_app(make_app, clock):
+    app = make_app(fast_password_hashing=True)
+    app.extensions[CLOCK_KEY] = clock
+    return app
+
+
+@pytest.fixture
+def people(bo_app, group_private_key):
+    return {
+        "staff": make_person(bo_app, group_private_key, "staff"),
+        "admin": make_person(bo_app, group_private_key, "admin"),
+        "partner_a": make_person(bo_app, group_private_key, "partner", ASSOCIATION_A),
+        "partner_b": make_person(bo_app, group_private_key, "partner", ASSOCIATION_B),
+        "disabled": make_person(bo_app, group_private_key, "staff", disabled=True),
+    }
+
+
+def _file_referral(app, **overrides) -> tuple[str, str]:
+    """A referral from the public form: (public id, receipt)."""
+    client = app.test_client()
+    response = post_referral(client, files=[("note.txt", b"Planning des stages")], **overrides)
+    assert response.status_code == 200
+    with app.app_context():
+        referral = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+        return referral.public_id, shown_receipt(response)
+
+
+def _post(client, page_url: str, action: str, data: dict | None = None):
+    token = csrf_token(client.get(page_url).get_data(as_text=True))
+    return client.post(action, data={"csrf_token": token, **(data or {})})
+
+
+def _audit_actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+# --- login and sessions ---------------------------------------------------------------
+
+
+def test_login_needs_password_then_totp_and_lands_in_the_queue(bo_app, people, clock):
+    client = bo_app.test_client()
+    assert client.get("/bo/").status_code == 302
+    response = log_in(client, people["staff"], clock)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/bo/")
+    page = client.get("/bo/")
+    assert page.status_code == 200 and "File de tri" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_password_alone_opens_nothing(bo_app, people):
+    client = bo_app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    person = people["staff"]
+    client.post(
+        "/connexion",
+        data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
+    )
+    assert client.get("/bo/").status_code == 302
+
+
+def test_unknown_account_and_wrong_password_get_the_same_answer(bo_app, people):
+    client = bo_app.test_client()
+    answers = []
+    for email, password in (
+        (people["staff"].email, "wrong password!!"),
+        ("nobody@example.fr", "wrong password!!"),
+    ):
+        page = client.get("/connexion").get_data(as_text=True)
+        response = client.post(
+            "/connexion",
+            data={"csrf_token": csrf_token(page), "email": email, "password": password},
+        )
+        answers.append(
+            (
+                response.status_code,
+                "L’adresse électronique ou le mot de passe est erroné"
+                in response.get_data(as_text=True),
+            )
+        )
+    assert answers == [(200, True), (200, True)]
+    # What was typed is kept, except the password.
+    assert people["staff"].email in client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_token(client.get("/connexion").get_data(as_text=True)),
+            "email": people["staff"].email,
+            "password": "nope nope nope",
+        },
+    ).get_data(as_text=True)
+
+
+def test_a_totp_code_is_accepted_once(bo_app, people, clock):
+    client = bo_app.test_client()
+    assert log_in(client, people["staff"], clock).status_code == 302
+    _post(client, "/bo/", "/deconnexion")
+    again = log_in(bo_app.test_client(), people["staff"], clock)
+    assert again.status_code == 200
+    assert "déjà été utilisé" in again.get_data(as_text=True)
+    assert log_in(bo_app.test_client(), people["staff"], clock, steps=1).status_code == 302
+
+
+def test_a_new_session_id_at_login_and_the_old_one_is_dead(bo_app, people, clock):
+    client = bo_app.test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    person = people["staff"]
+    client.post(
+        "/connexion",
+        data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
+    )
+    before = client.get_cookie("portal-auth").value
+    page = client.get("/connexion/activation").get_data(as_text=True)
+    client.post(
+        "/connexion/activation", data={"csrf_token": csrf_token(page), "code": person.code(clock)}
+    )
+    after = client.get_cookie("portal-auth").value
+    assert before != after
+    attacker = bo_app.test_client()
+    attacker.set_cookie("portal-auth", before)
+    assert attacker.get("/bo/").status_code == 302
+
+
+def test_sessions_expire_after_30_idle_minutes_and_8_hours_in_all(bo_app, people, clock):
+    client = bo_app.test_client()
+    log_in(client, people["staff"], clock)
+    clock.advance(minutes=29)
+    assert client.get("/bo/").status_code == 200
+    clock.advance(minutes=31)
+    assert client.get("/bo/").status_code == 302
+
+    client = bo_app.test_client()
+    log_in(client, people["staff"], clock, steps=1)
+    for _ in range(17):  # active every 29 minutes: 8 h 13 min in all
+        clock.advance(minutes=29)
+        last = client.get("/bo/").status_code
+    assert last == 302
+
+
+def test_logout_destroys_the_session_and_clears_the_browser(bo_app, people, clock):
+    client = bo_app.test_client()
+    log_in(client, people["staff"], clock)
+    cookie = client.get_cookie("portal-auth").value
+    response = _post(client, "/bo/", "/deconnexion")
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    replay = bo_app.test_client()
+    replay.set_cookie("portal-auth", cookie)
+    assert replay.get("/bo/").status_code == 302
+
+
+def test_the_cookie_is_host_only_secure_and_strict_over_https(make_app, group_private_key, clock):
+    app = make_app(fast_password_hashing=True, https=True)
+    app.extensions[CLOCK_KEY] = clock
+    person = make_person(app, group_private_key, "staff")
+    client = app.test_client()
+    page = client.get("/connexion", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/connexion",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/connexion"},
+        data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
+    )
+    header = response.headers["Set-Cookie"]
+    assert header.startswith("__Host-portal-auth=")
+    for part in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+        assert part in header
+    assert "Domain" not in header
+
+
+def test_repeated_failures_are_throttled(bo_app, people):
+    client = bo_app.test_client()
+    statuses = []
+    for _ in range(7):
+        page = client.get("/connexion").get_data(as_text=True)
+        statuses.append(
+            client.post(
+                "/connexion",
+                data={
+                    "csrf_token": csrf_token(page),
+                    "email": people["admin"].email,
+                    "password": "not the password",
+                },
+            ).status_code
+        )
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+    assert "login.failure" in _audit_actions(bo_app)
+
+
+def test_a_post_without_csrf_token_is_refused(bo_app, people, clock):
+    client = bo_app.test_client()
+    log_in(client, people["staff"], clock)
+    assert client.post("/deconnexion").status_code == 400
+
+
+# --- the story ------------------------------------------------------------------------
+
+
+def test_triage_route_accept_note_and_the_reporter_sees_it(bo_app, people, clock):
+    public_id, receipt = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    assert public_id in staff.get("/bo/").get_data(as_text=True)
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    assert "Mon frère suit un coach" in page and "Éveil Intérieur" in page
+    assert "referral.open" in _audit_actions(bo_app)
+
+    attachment = staff.get(url + "/pieces/" + page.split("/pieces/")[1].split('"')[0])
+    assert attachment.data == b"Planning des stages"
+    assert attachment.headers["Content-Disposition"].startswith("attachment;")
+
+    _post(staff, url, url + "/prendre")
+    _post(staff, url, url + "/messages", {"message-body": "Depuis quand est-ce arrivé ?"})
+    with bo_app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        assert referral.status == "awaiting_reporter"
+        association_id = db.session.scalar(
+            select(Routing.association_id).where(Routing.referral_id == referral.id)
+        )
+        assert association_id is None
+    page = staff.get(url).get_data(as_text=True)
+    assert "ADFI Bourgogne" in page
+    option = page.split('name="route-association"')[1].split("</select>")[0]
+    association_value = option.split('value="')[1].split('"')[0]
+    response = _post(staff, url, url + "/orientations", {"route-association": association_value})
+    assert response.status_code == 302
+
+    partner = bo_app.test_client()
+    log_in(partner, people["partner_a"], clock)
+    listing = partner.get("/partenaires/").get_data(as_text=True)
+    with bo_app.app_context():
+        routing = db.session.scalar(select(Routing).order_by(Routing.id.desc()))
+    case_url = f"/partenaires/dossiers/{routing.id}"
+    assert case_url in listing
+    case = partner.get(case_url).get_data(as_text=True)
+    assert "Mon frère suit un coach" in case
+    assert "est-ce arrivé" not in case  # the reporter thread stays with Miviludes
+    _post(partner, case_url, case_url + "/accepter")
+    _post(partner, case_url, case_url + "/notes", {"note-body": "Premier contact pris."})
+    assert "Premier contact pris." in staff.get(url).get_data(as_text=True)
+
+    other = bo_app.test_client()
+    log_in(other, people["partner_b"], clock)
+    assert case_url not in other.get("/partenaires/").get_data(as_text=True)
+    assert other.get(case_url).status_code == 404
+
+    reporter = bo_app.test_client()
+    token = open_form(reporter)["csrf_token"]
+    followed = reporter.post(FOLLOW_UP_URL["fr"], data={"csrf_token": token, "receipt": receipt})
+    text = followed.get_data(as_text=True)
+    assert "Depuis quand est-ce arrivé ?" in text and "association" in text
+
+
+def test_internal_notes_and_identity_without_consent_stay_with_miviludes(bo_app, people, clock):
+    public_id, _ = _file_referral(
+        bo_app,
+        contact_mode="contact",
+        name="Claire Témoin",
+        email="claire@example.fr",
+        consent_contact="y",
+    )
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    assert "Claire Témoin" in staff.get(url).get_data(as_text=True)
+    _post(staff, url, url + "/notes", {"note-body": "Note interne confidentielle"})
+    page = staff.get(url).get_data(as_text=True)
+    value = page.split('name="route-association"')[1].split('value="')[1].split('"')[0]
+    _post(staff, url, url + "/orientations", {"route-association": value})
+    partner = bo_app.test_client()
+    log_in(partner, people["partner_a"], clock)
+    with bo_app.app_context():
+        routing = db.session.scalar(select(Routing).order_by(Routing.id.desc()))
+    case = partner.get(f"/partenaires/dossiers/{routing.id}").get_data(as_text=True)
+    assert "Note interne confidentielle" not in case
+    assert "Claire Témoin" not in case
+
+
+def test_decline_returns_the_case_flagged_and_drops_the_grant(bo_app, people, clock):
+    public_id, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    value = page.split('name="route-association"')[1].split('value="')[1].split('"')[0]
+    _post(staff, url, url + "/orientations", {"route-association": value})
+    with bo_app.app_context():
+        routing = db.session.scalar(select(Routing).order_by(Routing.id.desc()))
+        grants_before = (
+            db.session.query(KeyGrant).filter_by(referral_id=routing.referral_id).count()
+        )
+    partner = bo_app.test_client()
+    log_in(partner, people["partner_a"], clock)
+    case_url = f"/partenaires/dossiers/{routing.id}"
+    empty = _post(partner, case_url, case_url + "/refuser", {"decline-reason": ""})
+    assert empty.status_code == 200 and "Dites pourquoi" in empty.get_data(as_text=True)
+    _post(partner, case_url, case_url + "/refuser", {"decline-reason": "Hors de notre champ"})
+    with bo_app.app_context():
+        referral = db.session.get(Referral, routing.referral_id)
+        assert (referral.status, referral.returned) == ("in_triage", True)
+        grants = db.session.query(KeyGrant).filter_by(referral_id=referral.id).count()
+    assert grants == grants_before - 1
+    assert partner.get(case_url).status_code == 404
+    assert "Hors de notre champ" in staff.get(url).get_data(as_text=True)
+
+
+def test_script_payloads_are_shown_escaped(bo_app, people, clock):
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    public_id, _ = _file_referral(
+        bo_app, description=payload * 3, organisations=payload, persons=payload
+    )
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    page = staff.get(f"/bo/signalements/{public_id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_only_allowed_transitions_and_each_is_audited(bo_app, people, clock):
+    public_id, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    _post(staff, url, url + "/statut", {"status-status": "routed"})
+    _post(staff, url, url + "/statut", {"status-status": "closed"})  # no reason given
+    with bo_app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        assert referral.status == "new"
+    _post(
+        staff,
+        url,
+        url + "/statut",
+        {"status-status": "closed", "status-closing_reason": "duplicate"},
+    )
+    with bo_app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        assert (referral.status, referral.closing_reason) == ("closed", "duplicate")
+        with pytest.raises(workflow.TransitionRefused):
+            workflow.change_status(db.session, referral, "routed", "test")
+
+
+def test_two_people_taking_the_same_referral_at_once_one_wins(bo_app, people):
+    public_id, _ = _file_referral(bo_app)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def take(user_id: int) -> None:
+        with bo_app.app_context():
+            from portal.models import User
+
+            referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                workflow.take(db.session, referral, user)
+                db.session.commit()
+                outcomes.append("took")
+            except workflow.AlreadyTaken:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=take, args=(people[name].user_id,)) for name in ("staff", "admin")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "took"]
+
+
+def test_the_queue_pages_by_keyset_urgent_first_without_repeats(bo_app, people, clock):
+    from portal.backoffice.services import QueueFilters, queue_page
+
+    for index in range(5):
+        _file_referral(bo_app, immediate_danger="y" if index % 2 else None)
+    with bo_app.app_context():
+        seen, cursor = [], None
+        while True:
+            page = queue_page(
+                db.session, QueueFilters(status="all"), people["staff"].user_id, cursor, size=2
+            )
+            seen.extend(page.referrals)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        ids = [referral.id for referral in seen]
+        assert len(ids) == len(set(ids))
+        flags = [referral.urgent for referral in seen]
+        assert flags == sorted(flags, reverse=True)
+        urgent = [r for r in seen if r.urgent]
+        assert [r.created_at for r in urgent] == sorted(r.created_at for r in urgent)
+
+
+def test_a_message_is_stored_encrypted(bo_app, people, clock):
+    public_id, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    _post(staff, url, url + "/messages", {"message-body": "Question très particulière"})
+    with bo_app.app_context():
+        bodies = db.session.scalars(select(Message.body)).all()
+    assert all("particulière".encode() not in body for body in bodies)
+
+
+def test_an_empty_message_is_refused_and_keeps_nothing_lost(bo_app, people, clock):
+    public_id, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    response = _post(
+        staff, url, url + "/parquet", {"prosecutor-date": "", "prosecutor-reference": "PQ-2026-77"}
+    )
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "PQ-2026-77" in text and "Indiquez la date" in text
