@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 from flask import Flask, current_app
@@ -138,7 +139,7 @@ def _account_or_fail(email: str):
 def _read_secret(prompt_stdin: bool, what: str) -> str | None:
     if not prompt_stdin:
         return None
-    value = click.get_text_stream("stdin").readline().rstrip("\n")
+    value = sys.stdin.readline().rstrip("\n")
     if not value:
         raise click.ClickException(f"no {what} on standard input")
     return value

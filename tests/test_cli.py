@@ -78,3 +78,54 @@ def test_app_refuses_to_start_without_secrets(tmp_path, monkeypatch):
         monkeypatch.delenv(f"PORTAL_{name}", raising=False)
     result = CliRunner().invoke(main, ["routes"])
     assert result.exit_code != 0
+
+
+def test_accounts_and_keys_from_the_command_line(databases, tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", databases.create())
+    monkeypatch.setenv("PORTAL_HTTPS", "false")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    kit = runner.invoke(main, ["keys", "init"]).output
+    secret = kit.split("Recovery secret: ")[1].split()[0]
+
+    short = runner.invoke(
+        main,
+        ["users", "add", "a@example.fr", "--role", "admin", "--password-stdin"],
+        input="too short\n",
+    )
+    assert short.exit_code != 0 and "too short" in short.output
+    added = runner.invoke(
+        main,
+        ["users", "add", "A@Example.fr", "--role", "admin", "--password-stdin"],
+        input="une phrase de passe longue\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert "otpauth://totp/Miviludes:a%40example.fr" in added.output
+    assert "Password:" not in added.output and "needs its group key" in added.output
+
+    partner = runner.invoke(
+        main,
+        ["users", "add", "p@example.fr", "--role", "partner", "--association", "adfi-bretagne"],
+    )
+    assert partner.exit_code == 0 and "Password: " in partner.output
+    assert "needs its group key" not in partner.output  # the first member creates the key
+    refused = runner.invoke(main, ["users", "add", "q@example.fr", "--role", "partner"])
+    assert refused.exit_code != 0 and "exactly one association" in refused.output
+
+    listing = runner.invoke(main, ["associations", "list"]).output
+    assert "adfi-bretagne\tADFI Bretagne (exemple)\t22 29 35 56" in listing
+    assert "unadfi\t" in listing and "\tnational" in listing
+
+    wrong = runner.invoke(main, ["keys", "grant", "a@example.fr"], input="0" * 52 + "\n")
+    assert wrong.exit_code != 0 and "does not open" in wrong.output
+    granted = runner.invoke(main, ["keys", "grant", "a@example.fr"], input=secret + "\n")
+    assert granted.exit_code == 0 and "group miviludes" in granted.output
+
+    reset = runner.invoke(main, ["users", "reset", "a@example.fr"])
+    assert reset.exit_code == 0 and "Grant the group keys again" in reset.output
+    recovered = runner.invoke(main, ["keys", "recover"], input=secret + "\n")
+    assert "a@example.fr: keys granted" in recovered.output
+    assert runner.invoke(main, ["users", "disable", "p@example.fr"]).exit_code == 0
+    audit = runner.invoke(main, ["audit", "verify"])
+    assert audit.exit_code == 0 and "chain intact" in audit.output
