@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
@@ -66,7 +65,6 @@ class QueueFilterForm(TranslatedForm):
     health_risk = BooleanField(_l("Health risk"))
     date_from = DateField(_l("Received from"), validators=[Optional()])
     date_to = DateField(_l("Received until"), validators=[Optional()])
-    after = HiddenField()
 
     def __init__(self, formdata, *, statuses, regions, departements, domains, kinds):
         super().__init__(formdata)

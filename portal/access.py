@@ -111,7 +111,7 @@ class OpenedReferral:
     notes: list[NoteView] = field(default_factory=list)
 
 
-def _item(referral: Referral, field_name: str) -> crypto.ItemPlace:
+def referral_place(referral: Referral, field_name: str) -> crypto.ItemPlace:
     return crypto.ItemPlace("referral", referral.public_id, "main", field_name)
 
 
@@ -145,9 +145,10 @@ def _attachments(referral: Referral, data_key: bytes) -> list[AttachmentInfo]:
 
 
 def open_referral(
-    session: Session, user: User, private_key: bytes, referral: Referral
+    session: Session, user: User, referral: Referral, data_key: bytes
 ) -> OpenedReferral:
-    """Decrypt what ``user`` may read of a referral; the opening is audited.
+    """Decrypt what ``user`` may read of a referral with its data key (from
+    ``open_data_key``); the opening is audited.
 
     Miviludes reads everything. An association reads the reporter's identity only if
     the reporter consented, and only its own follow-up notes, never internal ones.
@@ -164,14 +165,13 @@ def open_referral(
             )
         )
         note_filter = (Note.audience == "partner") & (Note.association_id == user.association_id)
-    data_key = open_data_key(session, user, private_key, referral)
     document = json.loads(
-        crypto.open_item(data_key, _item(referral, "document"), referral.document)
+        crypto.open_item(data_key, referral_place(referral, "document"), referral.document)
     )
     identity = None
     if with_identity and referral.identity is not None:
         identity = json.loads(
-            crypto.open_item(data_key, _item(referral, "identity"), referral.identity)
+            crypto.open_item(data_key, referral_place(referral, "identity"), referral.identity)
         )
     notes = [
         NoteView(

@@ -22,6 +22,7 @@ from crypto.params import FAST_PROFILE, PASSWORD_PROFILE, PROFILES, Argon2Profil
 from portal.audit import record_event
 from portal.models import (
     MIVILUDES_GROUP,
+    MIVILUDES_ROLES,
     ROLES,
     Association,
     KeyGroup,
@@ -233,14 +234,31 @@ def grant_group_keys(session: Session, user: User, miviludes_private: bytes, act
     return group.slug
 
 
+def _holds_own_group_key():
+    """SQL: the account holds the key of the group its role calls for."""
+    own_group = ((KeyGroup.slug == MIVILUDES_GROUP) & User.role.in_(MIVILUDES_ROLES)) | (
+        KeyGroup.association_id == User.association_id
+    )
+    return (
+        select(Membership.user_id)
+        .join(KeyGroup, KeyGroup.id == Membership.group_id)
+        .where(Membership.user_id == User.id, own_group)
+        .exists()
+    )
+
+
 def accounts_waiting_for_keys(session: Session) -> list[User]:
-    users = session.scalars(select(User).where(User.disabled.is_(False)).order_by(User.email))
-    return [user for user in users if not _has_membership(session, user)]
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.disabled.is_(False), ~_holds_own_group_key())
+            .order_by(User.email)
+        )
+    )
 
 
-def _has_membership(session: Session, user: User) -> bool:
-    group = group_for(session, user)
-    return group is not None and session.get(Membership, (user.id, group.id)) is not None
+def has_group_key(session: Session, user: User) -> bool:
+    return bool(session.scalar(select(_holds_own_group_key()).where(User.id == user.id)))
 
 
 def reset_account(

@@ -184,7 +184,7 @@ def users_add_command(
         raise click.ClickException(str(error)) from None
     db.session.commit()
     _print_credentials(credentials, generated=password is None)
-    if credentials.user in accounts.accounts_waiting_for_keys(db.session):
+    if not accounts.has_group_key(db.session, credentials.user):
         click.echo("The account needs its group key: `portal keys grant` or the admin page.")
 
 

@@ -222,16 +222,18 @@ def _move(session: Session, routing: Routing, status: str, actor: User) -> Refer
     return referral
 
 
+def _closing_place(referral: Referral, routing: Routing) -> crypto.ItemPlace:
+    return crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
+
+
 def _seal_closing_text(referral: Referral, data_key: bytes, routing: Routing, text: str) -> bytes:
-    place = crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
-    return crypto.seal_text(data_key, place, text)
+    return crypto.seal_text(data_key, _closing_place(referral, routing), text)
 
 
 def closing_text(referral: Referral, data_key: bytes, routing: Routing) -> str | None:
     if routing.closing_text is None:
         return None
-    place = crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
-    return crypto.open_text(data_key, place, routing.closing_text)
+    return crypto.open_text(data_key, _closing_place(referral, routing), routing.closing_text)
 
 
 def accept(session: Session, routing: Routing, actor: User) -> None:

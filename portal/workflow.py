@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import crypto
-from portal.access import note_place
+from portal.access import note_place, referral_place
 from portal.audit import record_event
 from portal.models import Note, Referral, User, utcnow
 from portal.threads import post_message
@@ -192,7 +192,7 @@ def transmit_to_prosecutor(
     change_status(session, referral, "transmitted_to_prosecutor", actor.actor)
     referral.prosecutor_date = when
     referral.prosecutor_reference = crypto.seal_text(
-        data_key, crypto.ItemPlace("referral", referral.public_id, "main", "prosecutor"), reference
+        data_key, referral_place(referral, "prosecutor"), reference
     )
     session.flush()
 
@@ -200,5 +200,6 @@ def transmit_to_prosecutor(
 def prosecutor_reference(referral: Referral, data_key: bytes) -> str | None:
     if referral.prosecutor_reference is None:
         return None
-    place = crypto.ItemPlace("referral", referral.public_id, "main", "prosecutor")
-    return crypto.open_text(data_key, place, referral.prosecutor_reference)
+    return crypto.open_text(
+        data_key, referral_place(referral, "prosecutor"), referral.prosecutor_reference
+    )

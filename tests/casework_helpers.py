@@ -75,7 +75,7 @@ def make_person(
             fast_hashing=True,
         )
         user = credentials.user
-        if grant and user in accounts.accounts_waiting_for_keys(db.session):
+        if grant and not accounts.has_group_key(db.session, user):
             accounts.grant_group_keys(db.session, user, group_private_key, "system")
         if disabled:
             accounts.disable_account(db.session, user)

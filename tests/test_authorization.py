@@ -8,9 +8,13 @@ other cases); every refused pair, GET or POST, is sent here.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+from portal import accounts, create_app
 from portal.clock import CLOCK_KEY
 from portal.extensions import db
 from portal.models import Attachment, Referral, Routing, User
@@ -22,6 +26,7 @@ from tests.casework_helpers import (
     log_in,
     make_person,
 )
+from tests.conftest import make_config
 from tests.intake_helpers import post_referral
 
 #: A page each role can load, to read the CSRF token of its session from.
@@ -51,9 +56,6 @@ def _allowed(endpoint: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, database_url, group_private_key):
-    from portal import create_app
-    from tests.conftest import make_config
-
     app = create_app(
         make_config(tmp_path_factory.mktemp("matrix"), database_url, fast_password_hashing=True)
     )
@@ -96,8 +98,6 @@ def world(tmp_path_factory, database_url, group_private_key):
         log_in(client, people[name], clock, steps=1)
         clients[name] = client
     with app.app_context():
-        from portal import accounts
-
         accounts.disable_account(db.session, db.session.get(User, people["disabled"].user_id))
         db.session.commit()
     yield app, clients, arguments
@@ -106,10 +106,9 @@ def world(tmp_path_factory, database_url, group_private_key):
 
 
 def _cases():
-    from portal import create_app
-    from tests.conftest import make_config
-
-    app = create_app(make_config(__import__("pathlib").Path("/tmp/portal-matrix"), "sqlite://"))
+    """Collected before any fixture exists: an in-memory app only to read its URL map."""
+    instance = Path(tempfile.gettempdir()) / "portal-matrix"
+    app = create_app(make_config(instance, "sqlite://"))
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("backoffice.", "partners.")):
             continue

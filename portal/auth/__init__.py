@@ -46,6 +46,14 @@ def current_account() -> OpenSession | None:
     return login if login is not None and login.row.stage == "active" else None
 
 
+def signed_in_account() -> OpenSession:
+    """The account of a view behind ``require_roles``, which has already refused anyone else."""
+    account = current_account()
+    if account is None:
+        abort(403)
+    return account
+
+
 def require_roles(*roles: str) -> None:
     """Default deny for a blueprint: call from its ``before_request``."""
     account = current_account()

@@ -48,6 +48,9 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str) -> Cursor | None:
+        """The cursor in a ``next page`` link; ``None`` when absent or tampered with."""
+        if not value:
+            return None
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             urgent, created_at, row_id = raw.split("|")

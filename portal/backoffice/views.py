@@ -27,26 +27,51 @@ from forms.casework import (
 )
 from forms.referral import KINDS, REPORTER_ROLES
 from portal import access, accounts, routing, workflow
-from portal.auth import current_account
+from portal.auth import signed_in_account
 from portal.backoffice import bp, services
 from portal.casework_views import attachment_response, data_key_or_403, send_outbox
 from portal.extensions import db
-from portal.models import Association, Departement, Referral, Region, Routing, User
+from portal.models import MIVILUDES_ROLES, Association, Departement, Referral, Region, Routing, User
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
-def _account():
-    account = current_account()
-    assert account is not None  # the blueprint's before_request guarantees it
-    return account
+def _active_staff() -> list[User]:
+    """Who a referral can be assigned to."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_(MIVILUDES_ROLES), User.disabled.is_(False))
+            .order_by(User.email)
+        )
+    )
+
+
+def _routable(suggestions: list[routing.Suggestion]) -> list[tuple[str, str]]:
+    """The suggested associations a referral can be routed to now, as form choices."""
+    return [
+        (str(s.association.id), s.association.display_name)
+        for s in suggestions
+        if s.reachable and not s.already_routed
+    ]
 
 
 def _referral_or_404(public_id: str):
-    account = _account()
+    account = signed_in_account()
     referral = access.visible_referral(db.session, account.user, public_id)
     if referral is None:
         abort(404)
     return referral
+
+
+def _retry(form, referral: Referral, heading: str) -> str:
+    """A form of the referral page that did not validate, with what was typed."""
+    return render_template(
+        "casework_retry.html",
+        form=form,
+        heading=heading,
+        subtitle=_("Referral %(reference)s", reference=referral.public_id),
+        cancel_url=url_for("backoffice.referral", public_id=referral.public_id),
+    )
 
 
 def _back(public_id: str, anchor: str = "") -> Response:
@@ -67,7 +92,7 @@ def _choices_for_filters() -> dict:
 
 @bp.route("/")
 def queue() -> str:
-    account = _account()
+    account = signed_in_account()
     form = QueueFilterForm(request.args, **_choices_for_filters())
     filters = services.QueueFilters()
     if form.validate():
@@ -84,9 +109,7 @@ def queue() -> str:
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
-    after = (
-        services.Cursor.decode(request.args.get("after", "")) if request.args.get("after") else None
-    )
+    after = services.Cursor.decode(request.args.get("after", ""))
     page = services.queue_page(db.session, filters, account.user.id, after)
     next_args = request.args.to_dict()
     if page.next_cursor is not None:
@@ -104,18 +127,11 @@ def queue() -> str:
 
 @bp.route("/signalements/<public_id>")
 def referral(public_id: str) -> str:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
-    try:
-        opened = access.open_referral(db.session, account.user, account.private_key, referral)
-    except access.KeysNotGranted:
-        abort(403)
     data_key = data_key_or_403(account, referral)
-    staff = db.session.scalars(
-        select(User)
-        .where(User.role.in_(("staff", "admin")), User.disabled.is_(False))
-        .order_by(User.email)
-    ).all()
+    opened = access.open_referral(db.session, account.user, referral, data_key)
+    staff = _active_staff()
     suggestions = routing.suggest_associations(db.session, referral)
     routings = db.session.scalars(
         select(Routing).where(Routing.referral_id == referral.id).order_by(Routing.id)
@@ -144,11 +160,7 @@ def referral(public_id: str) -> str:
         note_form=NoteForm(prefix="note"),
         message_form=MessageForm(prefix="message"),
         route_form=RouteForm(
-            associations=[
-                (str(s.association.id), s.association.display_name)
-                for s in suggestions
-                if s.reachable and not s.already_routed
-            ],
+            associations=_routable(suggestions),
             prefix="route",
         ),
         prosecutor_form=ProsecutorForm(prefix="prosecutor"),
@@ -165,7 +177,7 @@ def referral(public_id: str) -> str:
 
 @bp.route("/signalements/<public_id>/pieces/<attachment_id>")
 def attachment(public_id: str, attachment_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     return attachment_response(account, referral, attachment_id)
 
@@ -178,7 +190,7 @@ def _invalid(form) -> None:
 
 @bp.route("/signalements/<public_id>/prendre", methods=["POST"])
 def take(public_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -194,10 +206,10 @@ def take(public_id: str) -> Response:
 
 @bp.route("/signalements/<public_id>/attribution", methods=["POST"])
 def assign(public_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
-    staff = db.session.scalars(select(User).where(User.role.in_(("staff", "admin")))).all()
-    form = AssignForm(staff=[(str(user.id), user.email) for user in staff], prefix="assign")
+    staff = [(str(user.id), user.email) for user in _active_staff()]
+    form = AssignForm(staff=staff, prefix="assign")
     if form.validate_on_submit():
         assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
         workflow.assign(db.session, referral, assignee, account.user)
@@ -210,7 +222,7 @@ def assign(public_id: str) -> Response:
 
 @bp.route("/signalements/<public_id>/statut", methods=["POST"])
 def status(public_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
     form = StatusForm(statuses=statuses, prefix="status")
@@ -235,7 +247,7 @@ def status(public_id: str) -> Response:
 
 @bp.route("/signalements/<public_id>/classement", methods=["POST"])
 def classify(public_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     form = ClassificationForm(domains=list(DOMAINS.items()), prefix="class")
     if form.validate_on_submit():
@@ -257,7 +269,7 @@ def classify(public_id: str) -> Response:
 
 @bp.route("/signalements/<public_id>/notes", methods=["POST"])
 def note(public_id: str) -> str | Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     form = NoteForm(prefix="note")
     if form.validate_on_submit():
@@ -267,14 +279,12 @@ def note(public_id: str) -> str | Response:
         db.session.commit()
         flash(_("The note was added."), "success")
         return _back(public_id, "#notes")
-    return render_template(
-        "backoffice/retry.html", form=form, referral=referral, heading=_("Internal note")
-    )
+    return _retry(form, referral, _("Internal note"))
 
 
 @bp.route("/signalements/<public_id>/messages", methods=["POST"])
 def message(public_id: str) -> str | Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     form = MessageForm(prefix="message")
     if form.validate_on_submit():
@@ -284,14 +294,12 @@ def message(public_id: str) -> str | Response:
         db.session.commit()
         flash(_("The message was sent. The reporter reads it on the follow-up page."), "success")
         return _back(public_id, "#messages")
-    return render_template(
-        "backoffice/retry.html", form=form, referral=referral, heading=_("Message to the reporter")
-    )
+    return _retry(form, referral, _("Message to the reporter"))
 
 
 @bp.route("/signalements/<public_id>/parquet", methods=["POST"])
 def prosecutor(public_id: str) -> str | Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     form = ProsecutorForm(prefix="prosecutor")
     if form.validate_on_submit():
@@ -310,25 +318,20 @@ def prosecutor(public_id: str) -> str | Response:
             db.session.rollback()
             flash(_("This change of status is not possible; to close, choose a reason."), "error")
         return _back(public_id)
-    return render_template(
-        "backoffice/retry.html",
-        form=form,
-        referral=referral,
-        heading=_("Transmission to the prosecutor (art. 40 CPP)"),
+    return _retry(
+        form,
+        referral,
+        _("Transmission to the prosecutor (art. 40 CPP)"),
     )
 
 
 @bp.route("/signalements/<public_id>/orientations", methods=["POST"])
 def route(public_id: str) -> Response:
-    account = _account()
+    account = signed_in_account()
     referral = _referral_or_404(public_id)
     suggestions = routing.suggest_associations(db.session, referral)
     form = RouteForm(
-        associations=[
-            (str(s.association.id), s.association.display_name)
-            for s in suggestions
-            if s.reachable and not s.already_routed
-        ],
+        associations=_routable(suggestions),
         prefix="route",
     )
     if form.validate_on_submit():
@@ -355,7 +358,7 @@ def route(public_id: str) -> Response:
 
 @bp.route("/orientations/<int:routing_id>/retrait", methods=["POST"])
 def withdraw(routing_id: int) -> Response:
-    account = _account()
+    account = signed_in_account()
     found = db.session.get(Routing, routing_id)
     if found is None:
         abort(404)
@@ -369,7 +372,7 @@ def withdraw(routing_id: int) -> Response:
 
 
 def _admin_only() -> None:
-    if _account().user.role != "admin":
+    if signed_in_account().user.role != "admin":
         abort(403)
 
 
@@ -386,7 +389,7 @@ def accounts_page() -> str:
 @bp.route("/comptes/<int:user_id>/cles", methods=["POST"])
 def grant_keys(user_id: int) -> Response:
     _admin_only()
-    account = _account()
+    account = signed_in_account()
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)

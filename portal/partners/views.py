@@ -16,7 +16,7 @@ from forms.casework import (
 )
 from forms.referral import KINDS, REPORTER_ROLES
 from portal import access, routing, workflow
-from portal.auth import current_account
+from portal.auth import signed_in_account
 from portal.casework_views import attachment_response, data_key_or_403
 from portal.extensions import db
 from portal.models import Referral, Routing
@@ -24,14 +24,8 @@ from portal.partners import bp
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
-def _account():
-    account = current_account()
-    assert account is not None  # the blueprint's before_request guarantees it
-    return account
-
-
 def _routing_or_404(routing_id: int) -> tuple[Routing, Referral]:
-    found = access.visible_routing(db.session, _account().user, routing_id)
+    found = access.visible_routing(db.session, signed_in_account().user, routing_id)
     if found is None:
         abort(404)
     return found, db.session.get(Referral, found.referral_id)
@@ -43,7 +37,7 @@ def _back(routing_id: int) -> Response:
 
 @bp.route("/")
 def cases() -> str:
-    user = _account().user
+    user = signed_in_account().user
     rows = db.session.execute(
         select(Routing, Referral)
         .join(Referral, Referral.id == Routing.referral_id)
@@ -63,9 +57,10 @@ def cases() -> str:
 
 @bp.route("/dossiers/<int:routing_id>")
 def case(routing_id: int) -> str:
-    account = _account()
+    account = signed_in_account()
     found, referral = _routing_or_404(routing_id)
-    opened = access.open_referral(db.session, account.user, account.private_key, referral)
+    data_key = data_key_or_403(account, referral)
+    opened = access.open_referral(db.session, account.user, referral, data_key)
     db.session.commit()
     return render_template(
         "partners/case.html",
@@ -87,7 +82,7 @@ def case(routing_id: int) -> str:
 @bp.route("/dossiers/<int:routing_id>/pieces/<attachment_id>")
 def attachment(routing_id: int, attachment_id: str) -> Response:
     _found, referral = _routing_or_404(routing_id)
-    return attachment_response(_account(), referral, attachment_id)
+    return attachment_response(signed_in_account(), referral, attachment_id)
 
 
 @bp.route("/dossiers/<int:routing_id>/accepter", methods=["POST"])
@@ -96,7 +91,7 @@ def accept(routing_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        routing.accept(db.session, found, _account().user)
+        routing.accept(db.session, found, signed_in_account().user)
         db.session.commit()
         flash(_("You accepted the case."), "success")
     except routing.RoutingRefused:
@@ -106,7 +101,7 @@ def accept(routing_id: int) -> Response:
 
 
 def _with_text(routing_id: int, form, change, done: str, heading: str) -> str | Response:
-    account = _account()
+    account = signed_in_account()
     found, referral = _routing_or_404(routing_id)
     if form.validate_on_submit():
         try:
@@ -119,7 +114,13 @@ def _with_text(routing_id: int, form, change, done: str, heading: str) -> str | 
         if found.status == "declined":
             return redirect(url_for("partners.cases"))
         return _back(routing_id)
-    return render_template("partners/retry.html", form=form, routing=found, heading=heading)
+    return render_template(
+        "casework_retry.html",
+        form=form,
+        heading=heading,
+        subtitle=_("Case %(reference)s", reference=found.id),
+        cancel_url=url_for("partners.case", routing_id=found.id),
+    )
 
 
 @bp.route("/dossiers/<int:routing_id>/refuser", methods=["POST"])
