@@ -15,11 +15,14 @@ export HOST PORT
 ## make run: install everything, create the demo database and serve the portal.
 INSTANCE := $(or $(PORTAL_INSTANCE_PATH),$(CURDIR)/instance)
 DEMO_KIT := $(INSTANCE)/demo-recovery-kit.txt
+DEMO_ACCOUNTS := $(INSTANCE)/demo-accounts.json
 
 run: install
 	PORTAL_HTTPS=false $(BIN)/portal init
 	@PORTAL_HTTPS=false $(BIN)/portal keys status 2>/dev/null || \
 		PORTAL_HTTPS=false $(BIN)/portal keys init --kit-file $(DEMO_KIT)
+	@PORTAL_HTTPS=false $(BIN)/portal demo seed --kit-file $(DEMO_KIT) \
+		--accounts-file $(DEMO_ACCOUNTS) --base-url http://$(HOST):$(PORT)
 	@echo
 	@echo "  Miviludes portal (DEMO): open http://$(HOST):$(PORT)/"
 	@echo "  Instance folder (database, secrets): $(INSTANCE)"

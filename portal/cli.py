@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
 
 import click
-from flask import Flask, current_app
+import pyotp
+from flask import Flask, current_app, url_for
 from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
 import crypto
-from portal import accounts, outbox
+from portal import accounts, demo, outbox
 from portal.audit import verify_chain
 from portal.config import ConfigError, instance_path_from_env, write_secrets_file
 from portal.extensions import db
@@ -24,6 +27,7 @@ from portal.keyring import (
     recover_group_private_key,
 )
 from portal.models import ROLES, Association
+from portal.public.intake import Secrets
 from portal.reference import load_reference_data
 
 
@@ -76,6 +80,13 @@ def keys_status_command() -> None:
     click.echo(f"Miviludes group key present (key id {crypto.key_id(keys.public_key).hex()}).")
 
 
+def _write_private_file(path: str, text: str) -> None:
+    """A new file only its owner can read; never replaces an existing one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 @keys_group.command("init")
 @click.option(
     "--kit-file",
@@ -101,9 +112,7 @@ def keys_init_command(kit_file: str | None) -> None:
         "and never store it on this server. It is shown only this once.\n"
     )
     if kit_file:
-        fd = os.open(kit_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(kit)
+        _write_private_file(kit_file, kit)
         click.echo(f"Miviludes group key created (key id {created.key_id}).")
         click.echo(f"Recovery kit written to {kit_file}")
     else:
@@ -228,7 +237,10 @@ def associations_list_command() -> None:
 
 
 def _miviludes_key_from_kit() -> bytes:
-    secret = _read_secret(True, "recovery secret")
+    return _open_miviludes_key(_read_secret(True, "recovery secret"))
+
+
+def _open_miviludes_key(secret: str) -> bytes:
     try:
         return recover_group_private_key(db.session, secret)
     except (crypto.DecryptionError, ValueError):
@@ -275,3 +287,89 @@ def outbox_send_command() -> None:
     click.echo(f"{sent} sent, {failed} failed")
     if failed:
         raise SystemExit(1)
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Fictional accounts and referrals for the local demo (`make run`)."""
+
+
+def _default_accounts_file() -> str:
+    return str(instance_path_from_env() / "demo-accounts.json")
+
+
+def _render_demo(data: dict) -> str:
+    lines = [
+        "=" * 78,
+        "DEMO accounts: fictional data for the local demo, never for a real installation",
+        f"Log in at {data['base_url']}/connexion; the first login shows the QR code to scan.",
+        "Current codes without an authenticator app: .venv/bin/portal demo codes",
+        "",
+    ]
+    for account in data["accounts"]:
+        who = account["role"] + (f" of {account['association']}" if account["association"] else "")
+        lines += [
+            f"  {account['email']}  ({who})",
+            f"      password:    {account['password']}",
+            f"      TOTP secret: {account['totp_secret']}",
+        ]
+    lines += ["", "Receipts of demo referrals, for the follow-up page (/fr/suivi):"]
+    lines += [f"  {status:<26} {receipt}" for status, receipt in data["receipts"]]
+    lines.append("=" * 78)
+    return "\n".join(lines)
+
+
+@demo_group.command("seed")
+@click.option("--kit-file", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--accounts-file", type=click.Path(dir_okay=False), default=_default_accounts_file)
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--count", default=demo.REFERRAL_COUNT, show_default=True, type=click.IntRange(1))
+def demo_seed_command(kit_file: str, accounts_file: str, base_url: str, count: int) -> None:
+    """Create the demo accounts and about 200 referrals, once; then print the accounts."""
+    config = current_app.extensions["portal.config"]
+    if config.https:
+        raise click.ClickException("demo data only goes into a local demo (PORTAL_HTTPS=false)")
+    if demo.already_seeded(db.session):
+        if not os.path.exists(accounts_file):
+            raise click.ClickException(f"demo accounts exist but {accounts_file} is gone")
+        with open(accounts_file, encoding="utf-8") as handle:
+            click.echo(_render_demo(json.load(handle)))
+        return
+    with open(kit_file, encoding="utf-8") as handle:
+        kit = handle.read()
+    try:
+        miviludes_private = _open_miviludes_key(demo.recovery_secret_from_kit(kit))
+    except demo.DemoRefused as error:
+        raise click.ClickException(str(error)) from None
+    base_url = base_url.rstrip("/")
+    with current_app.test_request_context(base_url=base_url):
+        report = demo.seed(
+            db.session,
+            miviludes_private,
+            Secrets.from_config(config),
+            lambda routing_id: url_for("partners.case", routing_id=routing_id, _external=True),
+            count=count,
+        )
+    data = {
+        "base_url": base_url,
+        "accounts": [dataclasses.asdict(account) for account in report.accounts],
+        "receipts": report.receipts,
+    }
+    _write_private_file(accounts_file, json.dumps(data, indent=2))
+    db.session.commit()
+    counts = ", ".join(f"{status} {n}" for status, n in report.by_status.items())
+    click.echo(f"Demo: {report.referrals} fictional referrals ({counts}).")
+    click.echo(_render_demo(data))
+
+
+@demo_group.command("codes")
+@click.option(
+    "--accounts-file", type=click.Path(exists=True, dir_okay=False), default=_default_accounts_file
+)
+def demo_codes_command(accounts_file: str) -> None:
+    """The current TOTP code of each demo account (so the demo needs no phone)."""
+    with open(accounts_file, encoding="utf-8") as handle:
+        data = json.load(handle)
+    for account in data["accounts"]:
+        code = pyotp.TOTP(account["totp_secret"], interval=accounts.TOTP_STEP).now()
+        click.echo(f"{code}  {account['email']}")

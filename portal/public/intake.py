@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto.params import RECEIPT_ALPHABET
 from portal.attachments import CleanFile
+from portal.config import Config
 from portal.keyring import IntakeKeys
 from portal.models import (
     Attachment,
@@ -78,6 +79,14 @@ class Secrets:
     form_key: bytes  # seals the receipt issued with the form
     receipt_pepper: bytes
     blind_index_key: bytes
+
+    @classmethod
+    def from_config(cls, config: Config) -> Secrets:
+        return cls(
+            form_key=config.key_bytes("secret_key"),
+            receipt_pepper=config.key_bytes("receipt_pepper"),
+            blind_index_key=config.key_bytes("blind_index_key"),
+        )
 
 
 @dataclass(frozen=True)

@@ -169,12 +169,7 @@ def self_check() -> str:
 
 
 def _intake_secrets() -> intake.Secrets:
-    config = current_app.extensions["portal.config"]
-    return intake.Secrets(
-        form_key=config.key_bytes("secret_key"),
-        receipt_pepper=config.key_bytes("receipt_pepper"),
-        blind_index_key=config.key_bytes("blind_index_key"),
-    )
+    return intake.Secrets.from_config(current_app.extensions["portal.config"])
 
 
 def _intake_keys() -> IntakeKeys:
