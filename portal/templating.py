@@ -1,8 +1,11 @@
-"""What every template can use: the language, the language switch, the emergency numbers."""
+"""What every template can use: the language, the language switch, the emergency numbers,
+and a file size in the reader's language."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 
 from portal.i18n import current_language, switch_language_url
 from portal.vocabulary import EMERGENCY_NUMBERS, LANGUAGES
@@ -25,8 +28,18 @@ def _template_globals() -> dict[str, object]:
     }
 
 
+def file_size(size: int) -> str:
+    """Jinja's ``filesizeformat`` speaks English only ("17 Bytes"); staff read French."""
+    if size < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    if size < 1000 * 1000:
+        return _("%(size)s kB", size=format_decimal(round(size / 1000, 1)))
+    return _("%(size)s MB", size=format_decimal(round(size / 1000 / 1000, 1)))
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     # Whitespace inside {% trans %} blocks is folded, as babel.cfg tells the extractor.

@@ -149,5 +149,7 @@ def tick(page: Page, label_text: str) -> None:
 def save_screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".png")
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret makes Playwright inject a <style> element, which
+    # the page's CSP blocks and reports as a violation while a text field has focus.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path

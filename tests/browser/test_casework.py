@@ -1,0 +1,251 @@
+"""The whole story in a browser: a relative reports, Miviludes triages and routes, the
+association covering Côte-d'Or takes the case, the other one cannot see it, and the
+reporter reads the question and answers.
+
+The story runs on a database of its own, so "the partner sees exactly this case" is
+literally true. Every back-office and partner page is checked with axe-core, and any
+CSP violation, script error or JavaScript dialog fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.extensions import db
+from portal.keyring import initialise_keys
+from portal.models import User
+from tests.browser.conftest import (
+    ConsoleWatch,
+    QuietRequestHandler,
+    axe_violations,
+    save_screenshot,
+)
+from tests.browser.test_referral import fill_referral
+from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, Person, make_person
+from tests.conftest import make_config, migrate_and_load
+
+#: Typed by the reporter; must come back as text, never run (the CSP would block it too,
+#: so the assertion is on the text and on the absence of any dialog).
+SCRIPT_PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert("y")>'
+QUESTION = "Votre sœur a-t-elle un médecin traitant que nous pourrions contacter ?"
+INTERNAL_NOTE = "Note interne : troisième signalement sur ce coach en Côte-d'Or."
+PARTNER_NOTE = "Premier appel à la famille prévu jeudi."
+ANSWER = "Oui, le docteur de Dijon qui la suivait avant."
+
+
+@dataclass
+class Story:
+    url: str
+    admin: Person
+    staff: Person
+    member_a: Person
+    member_b: Person
+
+
+@pytest.fixture(scope="module")
+def story(databases, tmp_path_factory) -> Iterator[Story]:
+    app = create_app(
+        make_config(
+            tmp_path_factory.mktemp("story-instance"),
+            databases.create(),
+            fast_password_hashing=True,
+        )
+    )
+    migrate_and_load(app)
+    with app.app_context():
+        group_key = initialise_keys(db.session).private_key
+        db.session.commit()
+    admin = make_person(app, group_key, "admin")
+    with app.app_context():  # the administrator enrolled earlier: the code page, not the QR
+        db.session.get(User, admin.user_id).totp_enrolled = True
+        db.session.commit()
+    people = {
+        "staff": make_person(app, group_key, "staff"),
+        "member_a": make_person(app, group_key, "partner", ASSOCIATION_A),
+        "member_b": make_person(app, group_key, "partner", ASSOCIATION_B),
+    }
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Story(f"http://127.0.0.1:{server.server_port}", admin, **people)
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+class Visit:
+    """One person's browser: every page is screenshotted and checked with axe."""
+
+    def __init__(self, browser: Browser, axe_source: str, who: str) -> None:
+        self.context = browser.new_context(locale="fr-FR")
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.watch = ConsoleWatch(self.page)
+        self.dialogs: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+        self.axe_source = axe_source
+        self.who = who
+        self.step = 0
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        self.step += 1
+        save_screenshot(self.page, f"story-{self.who}-{self.step:02d}-{name}")
+        assert axe_violations(self.page, self.axe_source) == [], (self.who, name)
+        assert self.watch.problems == [], (self.who, name)
+        assert self.dialogs == [], (self.who, name)
+
+    def flash(self) -> str:
+        return self.page.locator(".fr-alert").first.inner_text()
+
+    def log_in(self, base: str, person: Person, *, first_time: bool) -> None:
+        page = self.page
+        page.goto(base + ("/bo/" if person.role != "partner" else "/partenaires/"))
+        assert "/connexion" in page.url  # not signed in: sent to the login page
+        self.check("login")
+        page.fill("#email", person.email)
+        page.fill("#password", person.password)
+        page.get_by_role("button", name="Continuer").click()
+        page.wait_for_load_state()
+        if first_time:
+            assert "/connexion/activation" in page.url
+            assert page.locator(".portal-qr svg").count() == 1  # inline QR, no request
+            self.check("enrol")
+            button = "Confirmer et se connecter"
+        else:
+            assert "/connexion/code" in page.url
+            self.check("code")
+            button = "Se connecter"
+        page.fill("#code", pyotp.TOTP(person.totp_secret).now())
+        page.get_by_role("button", name=button).click()
+        page.wait_for_load_state()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_the_whole_story_in_a_browser(story, browser, axe_source):
+    # 1. A relative reports a wellness coach in Côte-d'Or, with an attachment.
+    reporter = Visit(browser, axe_source, "reporter")
+    reporter.page.goto(story.url + "/fr/signaler")
+    fill_referral(reporter.page)
+    reporter.page.fill("#persons", SCRIPT_PAYLOAD)
+    reporter.page.get_by_role("button", name="Envoyer ma demande").click()
+    reporter.check("received")
+    receipt = reporter.page.locator(".portal-receipt__code").inner_text().strip()
+    public_id = re.search(r"\d{4}-[0-9A-Z]{6}", reporter.page.locator("main").inner_text())[0]
+
+    # 2. A staff member logs in with TOTP (first time: enrolment) and finds it.
+    staff = Visit(browser, axe_source, "staff")
+    staff.log_in(story.url, story.staff, first_time=True)
+    assert staff.page.url.rstrip("/").endswith("/bo")
+    staff.check("queue")
+    staff.page.get_by_role("link", name=public_id).click()
+    staff.check("referral")
+    main = staff.page.locator("main").inner_text()
+    assert "coach en bien-être" in main and "Éveil Intérieur" in main
+    assert SCRIPT_PAYLOAD in main  # shown as text
+    assert "temoignage.txt (text/plain, 17 octets)" in main
+    with staff.page.expect_download() as download:
+        staff.page.get_by_role("link", name="temoignage.txt").click()
+    assert download.value.suggested_filename == "temoignage.txt"
+    # A download ends the navigation the click began: the browser reports it aborted.
+    staff.watch.problems.remove(f"failed: {download.value.url}")
+    assert download.value.path().read_text(encoding="utf-8") == "Ce que j’ai vu."
+
+    # 3. Takes it, writes an internal note, asks the reporter a question.
+    staff.page.get_by_role("button", name="Prendre ce signalement").click()
+    staff.check("taken")
+    assert "Vous suivez désormais ce signalement." in staff.flash()
+    staff.page.fill("#note-body", INTERNAL_NOTE)
+    staff.page.get_by_role("button", name="Ajouter la note").click()
+    staff.check("note")
+    staff.page.fill("#message-body", QUESTION)
+    staff.page.get_by_role("button", name="Envoyer à la personne").click()
+    staff.check("question")
+    assert QUESTION in staff.page.locator("main").inner_text()
+
+    # 4. Routes it to the association covering Côte-d'Or (suggested first).
+    options = staff.page.locator("#route-association option").all_inner_texts()
+    assert "ADFI Bourgogne-Franche-Comté" in options[0], options
+    staff.page.select_option("#route-association", index=0)
+    staff.page.get_by_role("button", name="Orienter vers cette association").click()
+    staff.check("routed")
+    assert "l’association est prévenue" in staff.flash()
+
+    # 5. The administrator (second factor already set up) sees the accounts page.
+    admin = Visit(browser, axe_source, "admin")
+    admin.log_in(story.url, story.admin, first_time=False)
+    admin.page.get_by_role("link", name="Comptes et clés").click()
+    admin.check("accounts")
+    admin.close()
+
+    # 6. The member of that association sees exactly this case, accepts it, adds a note.
+    member_a = Visit(browser, axe_source, "member-a")
+    member_a.log_in(story.url, story.member_a, first_time=True)
+    member_a.check("cases")
+    rows = member_a.page.locator("tbody tr")
+    assert rows.count() == 1
+    case_link = rows.first.get_by_role("link")
+    case_url = story.url + case_link.get_attribute("href")
+    case_link.click()
+    member_a.check("case")
+    main = member_a.page.locator("main").inner_text()
+    assert "coach en bien-être" in main and SCRIPT_PAYLOAD in main
+    assert INTERNAL_NOTE not in main and QUESTION not in main
+    member_a.page.get_by_role("button", name="Accepter").click()
+    member_a.check("accepted")
+    # Only spaces: the browser lets it through (the field is not empty), the server
+    # refuses it and shows the form again.
+    member_a.page.fill("#note-body", "   ")
+    member_a.page.get_by_role("button", name="Ajouter la note").click()
+    member_a.check("note-refused")
+    assert member_a.page.locator("#error-summary").is_visible()
+    member_a.page.fill("#note-body", PARTNER_NOTE)
+    member_a.page.get_by_role("button", name="Envoyer à nouveau").click()
+    member_a.check("note")
+    assert PARTNER_NOTE in member_a.page.locator("main").inner_text()
+    member_a.close()
+
+    # 7. The member of the other association sees nothing, even with the address.
+    member_b = Visit(browser, axe_source, "member-b")
+    member_b.log_in(story.url, story.member_b, first_time=True)
+    member_b.check("cases")
+    assert "Aucun dossier n’a été orienté" in member_b.page.locator("tbody").inner_text()
+    response = member_b.page.goto(case_url)
+    assert response.status == 404
+    member_b.check("other-case-refused")
+    member_b.close()
+
+    # 8. Miviludes reads the partner's note next to its own.
+    staff.page.reload()
+    main = staff.page.locator("main").inner_text()
+    assert PARTNER_NOTE in main and INTERNAL_NOTE in main
+    staff.close()
+
+    # 9. The reporter follows up: passed to an association, the question, an answer.
+    reporter.page.goto(story.url + "/fr/suivi")
+    reporter.page.fill("#receipt", receipt)
+    reporter.page.get_by_role("button", name="Voir ma demande").click()
+    reporter.check("follow-up")
+    assert "Confiée à une association" in reporter.page.locator(".portal-status").inner_text()
+    assert QUESTION in reporter.page.locator("main").inner_text()
+    reporter.page.get_by_label("Votre message").fill(ANSWER)
+    reporter.page.get_by_role("button", name="Envoyer", exact=True).click()
+    reporter.check("answered")
+    assert reporter.page.get_by_text(ANSWER).is_visible()
+    reporter.close()
