@@ -72,7 +72,7 @@ def visible_routing(session: Session, user: User, routing_id: int) -> Routing | 
 
 def open_data_key(session: Session, user: User, private_key: bytes, referral: Referral) -> bytes:
     group = accounts.group_for(session, user)
-    group_key = accounts.open_group_key(session, user, private_key)
+    group_key = accounts.open_group_key(session, user, private_key, group) if group else None
     if group is None or group_key is None:
         raise KeysNotGranted(user.email)
     grant = session.get(KeyGrant, (referral.id, group.id))

@@ -200,9 +200,12 @@ def group_for(session: Session, user: User) -> KeyGroup | None:
     return session.scalar(select(KeyGroup).where(KeyGroup.association_id == user.association_id))
 
 
-def open_group_key(session: Session, user: User, private_key: bytes) -> bytes | None:
-    """The account's group private key, or ``None`` while no key has been granted to it."""
-    group = group_for(session, user)
+def open_group_key(
+    session: Session, user: User, private_key: bytes, group: KeyGroup | None = None
+) -> bytes | None:
+    """The account's group private key, or ``None`` while no key has been granted to it.
+    ``group`` saves a query when the caller has already looked it up."""
+    group = group or group_for(session, user)
     if group is None:
         return None
     membership = session.get(Membership, (user.id, group.id))

@@ -16,6 +16,19 @@ from portal.models import Referral
 SHOWN_INLINE = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
 
+def commit_keeping_what_is_loaded() -> None:
+    """Commit the audit event of an opening before the page is rendered, so the
+    opening is on record even if rendering fails, without expiring what the page is
+    about to show: expiring it made the case page reload each association, account
+    and routing one query at a time (benchmarks/triage.py)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def data_key_or_403(account: OpenSession, referral: Referral) -> bytes:
     try:
         return access.open_data_key(db.session, account.user, account.private_key, referral)

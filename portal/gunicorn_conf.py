@@ -19,3 +19,12 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker) -> None:
+    """Move everything the application loaded at start-up out of the garbage
+    collector's reach: full collections then only scan what requests create, which
+    took pauses of tens of milliseconds off the slowest back-office pages."""
+    import gc
+
+    gc.freeze()

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import crypto
+from portal import status_counts
 from portal.access import note_place, referral_place
 from portal.audit import record_event
 from portal.models import Note, Referral, User, utcnow
@@ -59,6 +60,7 @@ def change_status(
     if status == "closed" and closing_reason not in CLOSING_REASONS:
         raise TransitionRefused("closing needs a reason")
     referral.status = status
+    status_counts.status_changed(session, previous, status)
     referral.closing_reason = closing_reason if status == "closed" else None
     referral.updated_at = utcnow()
     details: dict[str, object] = {"from": previous, "to": status}

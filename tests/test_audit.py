@@ -142,6 +142,7 @@ def test_concurrent_writers_keep_one_linear_chain(audit_app, monkeypatch):
 def test_keys_init_and_a_reporter_answer_are_audited(app, client, group_private_key):
     from portal.models import Referral
     from portal.threads import post_message
+    from portal.workflow import change_status
     from tests.intake_helpers import (
         REPLY_URL,
         data_key,
@@ -159,7 +160,8 @@ def test_keys_init_and_a_reporter_answer_are_audited(app, client, group_private_
         post_message(
             db.session, stored, data_key(referral, group_private_key), "miviludes", "Question ?"
         )
-        stored.status = "awaiting_reporter"
+        for status in ("in_triage", "awaiting_reporter"):  # as staff would move it
+            change_status(db.session, stored, status, "system")
         db.session.commit()
     page = follow(client, receipt).get_data(as_text=True)
     client.post(

@@ -445,3 +445,76 @@ def test_an_empty_message_is_refused_and_keeps_nothing_lost(bo_app, people, cloc
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "PQ-2026-77" in text and "Indiquez la date" in text
+
+
+def test_status_counts_follow_every_change(bo_app, people, group_private_key, clock):
+    """The queue reads kept counts, not a count of every row; each operation that adds
+    a referral or changes a status must keep them equal to the real count."""
+    from portal import routing, status_counts
+    from portal.models import Association, User
+    from tests.intake_helpers import data_key
+
+    def assert_counts_true() -> None:
+        kept = {status: n for status, n in status_counts.current(db.session).items() if n}
+        assert kept == status_counts.counted(db.session)
+
+    public_id, _ = _file_referral(bo_app)
+    with bo_app.app_context():
+        assert_counts_true()
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        staff = db.session.get(User, people["staff"].user_id)
+        partner = db.session.get(User, people["partner_a"].user_id)
+        key = data_key(referral, group_private_key)
+        steps = [
+            lambda: workflow.take(db.session, referral, staff),
+            lambda: workflow.ask_reporter(db.session, referral, key, staff, "Une question ?"),
+            lambda: workflow.change_status(db.session, referral, "in_triage", "reporter"),
+            lambda: routing.route(
+                db.session,
+                referral,
+                key,
+                db.session.scalar(select(Association).where(Association.slug == ASSOCIATION_A)),
+                staff,
+                lambda routing_id: f"/partenaires/dossiers/{routing_id}",
+            ),
+            lambda: routing.decline(
+                db.session,
+                db.session.scalar(select(Routing).where(Routing.referral_id == referral.id)),
+                key,
+                partner,
+                "Hors zone.",
+            ),
+            lambda: workflow.change_status(
+                db.session, referral, "closed", staff.actor, closing_reason="answered"
+            ),
+            lambda: workflow.change_status(db.session, referral, "in_triage", staff.actor),
+        ]
+        for step in steps:
+            step()
+            db.session.commit()
+            assert_counts_true()
+        with pytest.raises(workflow.TransitionRefused):  # a refused change counts nothing
+            workflow.change_status(db.session, referral, "new", staff.actor)
+        db.session.rollback()
+        assert_counts_true()
+
+
+def test_the_date_filter_counts_days_in_french_time(bo_app, people, clock):
+    """00:30 in Paris on 1 March is still 29 February in UTC: staff filter by the day
+    they see on the page."""
+    from datetime import UTC, datetime
+
+    public_id, _ = _file_referral(bo_app)
+    with bo_app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        referral.created_at = datetime(2020, 2, 29, 23, 30, tzinfo=UTC)
+        db.session.commit()
+    client = bo_app.test_client()
+    log_in(client, people["staff"], clock)
+
+    def listed(first: str, last: str) -> bool:
+        query = f"/bo/?status=all&date_from={first}&date_to={last}"
+        return public_id in client.get(query).get_data(as_text=True)
+
+    assert listed("2020-03-01", "2020-03-01")
+    assert not listed("2020-02-29", "2020-02-29")

@@ -10,6 +10,7 @@ import crypto
 from portal.extensions import db, limiter
 from portal.models import Referral
 from portal.threads import post_message
+from portal.workflow import change_status
 from tests.intake_helpers import (
     FOLLOW_UP_URL,
     REPLY_URL,
@@ -130,7 +131,8 @@ def test_miviludes_question_and_the_reporter_answer(app, client, filed, group_pr
             "miviludes",
             "Pouvez-vous préciser la commune ?",
         )
-        stored.status = "awaiting_reporter"
+        for status in ("in_triage", "awaiting_reporter"):  # as staff would move it
+            change_status(db.session, stored, status, "system")
         db.session.commit()
     case_page = follow(client, receipt)
     text = text_of(case_page)

@@ -63,7 +63,8 @@ def require_roles(*roles: str) -> None:
         abort(403)
     if account.user.role not in roles:
         abort(403)
-    db.session.commit()  # keep the touch of ``last_seen_at``
+    if db.session.is_modified(account.row):
+        db.session.commit()  # keep the touch of ``last_seen_at`` (at most once a minute)
 
 
 def set_session_cookie(response: Response, value: str) -> Response:

@@ -1,22 +1,37 @@
-"""The triage queue: listing and counting on plaintext metadata only (never decrypts).
+"""The triage queue: listing on plaintext metadata only (never decrypts, never even
+loads a ciphertext column).
 
 Keyset pagination split on the ``urgent`` flag (DESIGN §8): urgent cases first, then
-the others, each oldest first, with a row-value comparison on (created_at, id).
+the others, each oldest first, with a row-value comparison on (created_at, id). A
+page is found in two steps: the ids, from one of the two queue indexes alone (they
+carry every filter column), then the 50 rows' listed columns by primary key.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Select, func, literal, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy.orm import Session, load_only
 
 from portal.models import Referral
 
 OPEN_STATUSES = ("new", "in_triage", "awaiting_reporter")
 PAGE_SIZE = 50
+#: The columns the queue shows; the ciphertext columns are never loaded.
+LISTED_COLUMNS = (
+    Referral.public_id,
+    Referral.created_at,
+    Referral.status,
+    Referral.domain,
+    Referral.departement,
+    Referral.urgent,
+    Referral.minor_involved,
+    Referral.health_risk,
+    Referral.returned,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,8 @@ class QueueFilters:
     health_risk: bool = False
     date_from: date | None = None
     date_to: date | None = None
+    #: Days begin at midnight where staff work, as the dates on the pages are shown.
+    zone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,7 @@ class QueuePage:
 
 
 def _filtered(filters: QueueFilters, user_id: int) -> Select:
-    query = select(Referral)
+    query = select(Referral.id)
     if filters.status == "":
         query = query.where(Referral.status.in_(OPEN_STATUSES))
     elif filters.status != "all":
@@ -91,9 +108,11 @@ def _filtered(filters: QueueFilters, user_id: int) -> Select:
     if filters.health_risk:
         query = query.where(Referral.health_risk.is_(True))
     if filters.date_from:
-        query = query.where(Referral.created_at >= datetime.combine(filters.date_from, time(), UTC))
+        start = datetime.combine(filters.date_from, time(), filters.zone).astimezone(UTC)
+        query = query.where(Referral.created_at >= start)
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time(), UTC)
+        end = datetime.combine(filters.date_to + timedelta(days=1), time(), filters.zone)
+        end = end.astimezone(UTC)
         query = query.where(Referral.created_at < end)
     return query
 
@@ -107,7 +126,7 @@ def queue_page(
 ) -> QueuePage:
     base = _filtered(filters, user_id)
     order = (Referral.created_at, Referral.id)
-    rows: list[Referral] = []
+    ids: list[int] = []
     phases = [True] if filters.urgent else [True, False]
     for urgent in phases:
         if after is not None and after.urgent is False and urgent:
@@ -118,17 +137,18 @@ def queue_page(
                 literal(after.created_at, Referral.created_at.type), literal(after.id)
             )
             query = query.where(tuple_(*order) > cursor_values)
-        rows.extend(session.scalars(query.order_by(*order).limit(size + 1 - len(rows))))
-        if len(rows) > size:
+        ids.extend(session.scalars(query.order_by(*order).limit(size + 1 - len(ids))))
+        if len(ids) > size:
             break
-    more = len(rows) > size
-    rows = rows[:size]
+    more = len(ids) > size
+    ids = ids[:size]
+    found = {
+        referral.id: referral
+        for referral in session.scalars(
+            select(Referral).options(load_only(*LISTED_COLUMNS)).where(Referral.id.in_(ids))
+        )
+    }
+    rows = [found[row_id] for row_id in ids]
     last = rows[-1] if more else None
     cursor = Cursor(last.urgent, last.created_at, last.id) if last is not None else None
     return QueuePage(rows, cursor)
-
-
-def status_counts(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
-    )

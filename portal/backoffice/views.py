@@ -6,7 +6,10 @@ repeats nothing), and is written to the audit log by the service it calls.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -26,12 +29,17 @@ from forms.casework import (
     StatusForm,
 )
 from forms.referral import KINDS, REPORTER_ROLES
-from portal import access, accounts, routing, workflow
+from portal import access, accounts, reference, routing, status_counts, workflow
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
-from portal.casework_views import attachment_response, data_key_or_403, send_outbox
+from portal.casework_views import (
+    attachment_response,
+    commit_keeping_what_is_loaded,
+    data_key_or_403,
+    send_outbox,
+)
 from portal.extensions import db
-from portal.models import MIVILUDES_ROLES, Association, Departement, Referral, Region, Routing, User
+from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
@@ -79,12 +87,10 @@ def _back(public_id: str, anchor: str = "") -> Response:
 
 
 def _choices_for_filters() -> dict:
-    regions = db.session.scalars(select(Region).order_by(Region.name))
-    departements = db.session.scalars(select(Departement).order_by(Departement.code))
     return {
         "statuses": list(STATUS_LABELS.items()),
-        "regions": [(region.code, region.name) for region in regions],
-        "departements": [(d.code, f"{d.code} – {d.name}") for d in departements],
+        "regions": reference.region_choices(db.session),
+        "departements": reference.departement_choices(db.session),
         "domains": list(DOMAINS.items()),
         "kinds": [("report", _("Report")), ("opinion", _("Opinion"))],
     }
@@ -108,6 +114,9 @@ def queue() -> str:
             health_risk=form.health_risk.data,
             date_from=form.date_from.data,
             date_to=form.date_to.data,
+            # Flask-Babel gives a pytz zone, which ``datetime.combine`` would apply
+            # with its historical offset (+0:09 for Paris): go through zoneinfo.
+            zone=ZoneInfo(str(get_timezone())),
         )
     after = services.Cursor.decode(request.args.get("after", ""))
     page = services.queue_page(db.session, filters, account.user.id, after)
@@ -118,10 +127,11 @@ def queue() -> str:
         "backoffice/queue.html",
         form=form,
         page=page,
-        counts=services.status_counts(db.session),
+        counts=status_counts.current(db.session),
         next_url=url_for("backoffice.queue", **next_args) if page.next_cursor else None,
-        status_labels=STATUS_LABELS,
-        domain_labels=DOMAINS,
+        # Translated once here rather than once per row (the page lists 50).
+        status_labels={code: str(label) for code, label in STATUS_LABELS.items()},
+        domain_labels={code: str(label) for code, label in DOMAINS.items()},
     )
 
 
@@ -136,7 +146,7 @@ def referral(public_id: str) -> str:
     routings = db.session.scalars(
         select(Routing).where(Routing.referral_id == referral.id).order_by(Routing.id)
     ).all()
-    db.session.commit()  # the opening is audited even if rendering fails
+    commit_keeping_what_is_loaded()
     statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
     return render_template(
         "backoffice/referral.html",

@@ -24,6 +24,7 @@ from portal.models.referrals import (
     KeyGrant,
     Message,
     Referral,
+    StatusCount,
 )
 from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
 
@@ -52,6 +53,7 @@ __all__ = [
     "Referral",
     "Region",
     "Routing",
+    "StatusCount",
     "User",
     "utcnow",
 ]

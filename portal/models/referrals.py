@@ -21,23 +21,44 @@ STATUSES = (
 )
 
 
+#: What the triage queue filters on. Both queue indexes carry these columns after
+#: their ordering columns, so a filtered page is found by scanning one index in queue
+#: order without reading any row (DESIGN §8; benchmarks/triage.py).
+QUEUE_FILTER_COLUMNS = (
+    "region_code",
+    "departement",
+    "domain",
+    "kind",
+    "assigned_to_id",
+    "minor_involved",
+    "health_risk",
+)
+
+
 class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (
-        Index("ix_referrals_queue", "urgent", "created_at", "id"),
-        Index("ix_referrals_status_queue", "status", "urgent", "created_at", "id"),
+        Index("ix_referrals_queue", "urgent", "created_at", "id", "status", *QUEUE_FILTER_COLUMNS),
+        Index(
+            "ix_referrals_status_queue",
+            "status",
+            "urgent",
+            "created_at",
+            "id",
+            *QUEUE_FILTER_COLUMNS,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to staff and bound into every ciphertext of the referral.
     public_id: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(30), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(30), default="new")
     reporter_role: Mapped[str] = mapped_column(String(30))
-    domain: Mapped[str] = mapped_column(String(30), index=True)
+    domain: Mapped[str] = mapped_column(String(30))
     #: INSEE code, or "abroad" / "unknown".
-    departement: Mapped[str] = mapped_column(String(10), index=True)
-    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    departement: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str | None] = mapped_column(String(3))
     minor_involved: Mapped[str] = mapped_column(String(10))  # yes / no / unknown
     health_risk: Mapped[bool] = mapped_column(default=False)
     #: Immediate danger: shown first in the queue.
@@ -80,6 +101,18 @@ class Referral(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="Message.id"
     )
+
+
+class StatusCount(Base):
+    """How many referrals are in each status. The queue shows these counts on every
+    page; counting a million rows each time would cost more than the page itself, so
+    the operations that add a referral or change its status keep them
+    (``portal.status_counts``) in the same transaction."""
+
+    __tablename__ = "referral_status_counts"
+
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class KeyGrant(Base):

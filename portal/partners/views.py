@@ -17,7 +17,11 @@ from forms.casework import (
 from forms.referral import KINDS, REPORTER_ROLES
 from portal import access, routing, workflow
 from portal.auth import signed_in_account
-from portal.casework_views import attachment_response, data_key_or_403
+from portal.casework_views import (
+    attachment_response,
+    commit_keeping_what_is_loaded,
+    data_key_or_403,
+)
 from portal.extensions import db
 from portal.models import Referral, Routing
 from portal.partners import bp
@@ -61,7 +65,7 @@ def case(routing_id: int) -> str:
     found, referral = _routing_or_404(routing_id)
     data_key = data_key_or_403(account, referral)
     opened = access.open_referral(db.session, account.user, referral, data_key)
-    db.session.commit()
+    commit_keeping_what_is_loaded()
     return render_template(
         "partners/case.html",
         routing=found,

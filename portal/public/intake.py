@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from crypto.params import RECEIPT_ALPHABET
+from portal import status_counts
 from portal.attachments import CleanFile
 from portal.config import Config
 from portal.keyring import IntakeKeys
@@ -230,6 +231,7 @@ def submit_referral(
         ],
     )
     session.add(referral)
+    status_counts.referral_added(session, referral.status)
     for file in submission.files:
         add_attachment(session, referral, data_key, file)
     session.flush()

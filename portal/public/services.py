@@ -42,10 +42,6 @@ def list_regions(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.overseas, Region.name)))
 
 
-def list_departements(session: Session) -> list[Departement]:
-    return list(session.scalars(select(Departement).order_by(Departement.code)))
-
-
 @dataclass(frozen=True)
 class ContactDirectory:
     """Who can help, from the closest to the most general."""

@@ -12,7 +12,7 @@ from forms.followup import FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
 from forms.referral import ReferralForm
 from forms.validators import lines
-from portal import keyring
+from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
 from portal.extensions import csrf, db, limiter
 from portal.i18n import current_language, localized_route
@@ -125,7 +125,7 @@ def contacts() -> str:
     session = db.session
     form = ContactSearchForm(
         request.args,
-        departements=_departement_choices(),
+        departements=reference.departement_choices(db.session),
         regions=[(r.code, r.name) for r in services.list_regions(session)],
     )
     search = None
@@ -179,19 +179,9 @@ def _intake_keys() -> IntakeKeys:
         abort(503)
 
 
-def _departement_choices() -> list[tuple[str, str]]:
-    """The 101 départements, read once per process: reference data never changes while
-    the portal runs, and the referral form is the page a broadcast sends crowds to."""
-    cached = current_app.extensions.get("portal.departement_choices")
-    if cached is None:
-        cached = [(d.code, d.label) for d in services.list_departements(db.session)]
-        current_app.extensions["portal.departement_choices"] = cached
-    return cached
-
-
 def _referral_form(**kwargs) -> ReferralForm:
     departements = [
-        *_departement_choices(),
+        *reference.departement_choices(db.session),
         ("abroad", _("Abroad")),
         ("unknown", _("I don’t know")),
     ]

@@ -1,0 +1,382 @@
+"""Benchmark of the triage queue and the referral page at 10k, 100k and 1M referrals.
+
+    .venv/bin/python benchmarks/triage.py [--sizes 10000 100000 1000000]
+        [--backend sqlite --backend postgresql] [--repeat 200]
+
+For each backend it creates a fresh database (an SQLite file in a temporary folder; a
+throwaway database next to PORTAL_BENCH_POSTGRES_URL's), applies the migrations,
+creates the installation keys and a staff account, and submits 20 real referrals
+through the intake. Then, for each size, it bulk-inserts referrals up to that size
+and measures the server time of four pages, in-process through the WSGI test client
+(no network, no queueing; CSRF, sessions, decryption and the audit log all on):
+
+- the triage queue's first page (default view: open cases, urgent first);
+- a filtered page (region, domain, unassigned);
+- page 1,000 of all referrals, reached by following 999 "next page" links;
+- the page of one of the 20 real referrals (decrypts, writes an audit event).
+
+The bulk path writes plaintext metadata with realistic spreads (status, region,
+domain, flags, five years of dates, one blind-index entry each) and placeholder
+ciphertext: bulk rows are listed and counted, never opened. Results are printed and
+written to artifacts/benchmarks/triage.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import crypto  # noqa: E402
+from benchmarks.intake import percentile  # noqa: E402
+from portal import accounts, create_app, status_counts  # noqa: E402
+from portal.config import Config  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.keyring import initialise_keys, intake_keys  # noqa: E402
+from portal.models import BlindIndexEntry, Departement, Referral, utcnow  # noqa: E402
+from portal.public.intake import Secrets, Submission, submit_referral  # noqa: E402
+from portal.reference import load_reference_data  # noqa: E402
+from portal.vocabulary import DOMAINS  # noqa: E402
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BATCH = 20_000
+REAL_REFERRALS = 20
+ORGANISATION_NAMES = 20_000
+STATUS_WEIGHTS = {
+    "new": 8,
+    "in_triage": 12,
+    "awaiting_reporter": 5,
+    "routed": 20,
+    "transmitted_to_prosecutor": 5,
+    "closed": 50,
+}
+FILTERED_QUERY = "region=84&domain=health&assigned=nobody"
+DEEP_PAGE = 1000
+
+
+class Database:
+    """A fresh, empty database of one backend, removed afterwards."""
+
+    def __init__(self, backend: str, workdir: Path) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.url = f"sqlite:///{workdir / 'portal.db'}"
+            self._admin_url = None
+        else:
+            base = sa.make_url(os.environ.get("PORTAL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+            self.name = f"portal_triage_bench_{secrets.token_hex(4)}"
+            self._admin_url = base
+            self._admin(f'CREATE DATABASE "{self.name}"')
+            self.url = base.set(database=self.name).render_as_string(hide_password=False)
+
+    def _admin(self, statement: str) -> None:
+        engine = sa.create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(statement))
+        engine.dispose()
+
+    def drop(self) -> None:
+        if self._admin_url is not None:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def build_app(database: Database, workdir: Path):
+    config = Config(
+        instance_path=workdir,
+        database_url=database.url,
+        secret_key=secrets.token_urlsafe(32),
+        receipt_pepper=secrets.token_urlsafe(32),
+        blind_index_key=secrets.token_urlsafe(32),
+        https=False,
+    )
+    app = create_app(config)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_reference_data(db.session)
+        group_key = initialise_keys(db.session).private_key
+        db.session.commit()
+    return app, config, group_key
+
+
+def create_staff(app, group_key: bytes) -> tuple[str, str, str, int]:
+    with app.app_context():
+        credentials = accounts.create_account(db.session, "bench@example.fr", "staff")
+        accounts.grant_group_keys(db.session, credentials.user, group_key, "system")
+        db.session.commit()
+        return (
+            credentials.user.email,
+            credentials.password,
+            credentials.totp_secret,
+            credentials.user.id,
+        )
+
+
+def submit_real_referrals(app, config: Config) -> list[str]:
+    """Real, decryptable referrals; they all name "Organisation 7", as do ~50 bulk rows
+    per million, so the page's "other referrals naming it" has something to find."""
+    public_ids = []
+    with app.app_context():
+        keys = intake_keys(db.session)
+        for number in range(REAL_REFERRALS):
+            submission = Submission(
+                kind="report",
+                reporter_role="relative",
+                domain="health",
+                departement="21",
+                minor_involved="no",
+                health_risk=True,
+                immediate_danger=False,
+                organisations=["Organisation 7"],
+                persons=[],
+                websites=["https://organisation-7.example"],
+                commune="Dijon",
+                since_when="deux ans",
+                signs=["medical_care", "break_with_family"],
+                description=f"Signalement réel numéro {number}. "
+                + "Ma sœur a cessé ses soins. " * 60,
+                contact={
+                    "name": "Claire",
+                    "email": "claire@example.fr",
+                    "phone": "",
+                    "best_time": "",
+                },
+                contact_allowed=True,
+                share_identity=False,
+            )
+            receipted = submit_referral(
+                db.session, submission, crypto.new_receipt(), keys, Secrets.from_config(config)
+            )
+            public_ids.append(receipted.public_id)
+        db.session.commit()
+    return public_ids
+
+
+class BulkReferrals:
+    """Plaintext metadata at scale, placeholder ciphertext: listed, never opened."""
+
+    def __init__(self, app, config: Config, staff_id: int) -> None:
+        self.app = app
+        self.staff_id = staff_id
+        self.rng = random.Random(1)  # noqa: S311 - benchmark data, no secret
+        self.inserted = 0
+        with app.app_context():
+            rows = db.session.execute(sa.select(Departement.code, Departement.region_code))
+            self.departements = [(code, region) for code, region in rows]
+        index_key = config.key_bytes("blind_index_key")
+        self.tokens = [
+            crypto.name_token(index_key, f"Organisation {number}")
+            for number in range(ORGANISATION_NAMES)
+        ]
+        self.documents = [os.urandom(1200) for _ in range(64)]
+        self.wrapped_key = os.urandom(72)
+        self.now = utcnow()
+
+    def _row(self, number: int) -> dict:
+        rng = self.rng
+        departement, region = rng.choice(self.departements)
+        created = self.now - timedelta(days=1 + rng.random() * 5 * 365)
+        status = rng.choices(list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()))[0]
+        return {
+            "public_id": f"{created:%Y}-Z{number:06X}",
+            "kind": "opinion" if rng.random() < 0.2 else "report",
+            "status": status,
+            "reporter_role": "relative",
+            "domain": rng.choice(list(DOMAINS)),
+            "departement": departement,
+            "region_code": region,
+            "minor_involved": rng.choice(("no", "no", "yes", "unknown")),
+            "health_risk": rng.random() < 0.2,
+            "urgent": rng.random() < 0.02,
+            "contact_allowed": False,
+            "share_identity": False,
+            "has_identity": False,
+            "created_at": created,
+            "updated_at": created,
+            "assigned_to_id": self.staff_id if status != "new" and rng.random() < 0.1 else None,
+            "returned": False,
+            "closing_reason": "answered" if status == "closed" else None,
+            "month": f"{created:%Y-%m}",
+            "lookup_token": os.urandom(32),
+            "reporter_wrapped_key": self.wrapped_key,
+            "document": self.documents[number % len(self.documents)],
+        }
+
+    def grow_to(self, total_bulk: int) -> float:
+        """Insert bulk rows until ``total_bulk`` exist; returns the seconds it took."""
+        started = time.perf_counter()
+        with self.app.app_context():
+            while self.inserted < total_bulk:
+                count = min(BATCH, total_bulk - self.inserted)
+                rows = [self._row(self.inserted + offset) for offset in range(count)]
+                with db.engine.begin() as connection:
+                    connection.execute(sa.insert(Referral.__table__), rows)
+                    ids = connection.scalars(
+                        sa.select(Referral.id).where(
+                            Referral.public_id.in_([row["public_id"] for row in rows])
+                        )
+                    ).all()
+                    connection.execute(
+                        sa.insert(BlindIndexEntry.__table__),
+                        [
+                            {"referral_id": row_id, "token": self.rng.choice(self.tokens)}
+                            for row_id in ids
+                        ],
+                    )
+                    tally = Counter(row["status"] for row in rows)
+                    with Session(bind=connection) as session:
+                        for status, number in tally.items():
+                            status_counts.referral_added(session, status, number)
+                        session.flush()
+                self.inserted += count
+            # What autovacuum and autoanalyze do on their own after a big insert; on
+            # PostgreSQL the visibility map lets the queue's id scan stay in the index.
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ) as connection:
+                    connection.execute(sa.text("VACUUM ANALYZE"))
+            else:
+                with db.engine.begin() as connection:
+                    connection.execute(sa.text("ANALYZE"))
+        return time.perf_counter() - started
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]*)"', page).group(1)
+
+
+def log_in(client, email: str, password: str, totp_secret: str) -> None:
+    page = client.get("/connexion").get_data(as_text=True)
+    response = client.post(
+        "/connexion", data={"csrf_token": csrf_token(page), "email": email, "password": password}
+    )
+    second = response.headers["Location"].split("?")[0]
+    page = client.get(second).get_data(as_text=True)
+    code = pyotp.TOTP(totp_secret).now()
+    response = client.post(second, data={"csrf_token": csrf_token(page), "code": code})
+    assert response.status_code == 302, "login failed"
+
+
+def timed_get(client, url: str, repeat: int) -> list[float]:
+    for _ in range(5):  # warm caches and the connection pool
+        assert client.get(url).status_code == 200, url
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, url
+    return timings
+
+
+def deep_page_url(client, start: str, page_number: int) -> tuple[str, int]:
+    """Follow "next page" links; returns the URL of ``page_number`` (or the last page)."""
+    url, reached = start, 1
+    while reached < page_number:
+        page = client.get(url).get_data(as_text=True)
+        found = re.search(r'href="(/bo/\?[^"]*after=[^"]*)"[^>]*>', page)
+        if found is None:
+            break
+        url, reached = found.group(1).replace("&amp;", "&"), reached + 1
+    return url, reached
+
+
+def summary(timings: list[float]) -> dict:
+    return {
+        "p50_ms": round(statistics.median(timings) * 1000, 1),
+        "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
+        "max_ms": round(max(timings) * 1000, 1),
+    }
+
+
+def measure(client, real_ids: list[str], repeat: int) -> dict:
+    results = {
+        "queue_first_page": summary(timed_get(client, "/bo/", repeat)),
+        "filtered_page": summary(timed_get(client, f"/bo/?{FILTERED_QUERY}", repeat)),
+    }
+    url, reached = deep_page_url(client, "/bo/?status=all", DEEP_PAGE)
+    results["deep_page"] = {"page": reached, **summary(timed_get(client, url, repeat))}
+    timings = []
+    for number in range(repeat):
+        timings += timed_get(client, f"/bo/signalements/{real_ids[number % len(real_ids)]}", 1)
+    results["referral_page"] = summary(timings)
+    return results
+
+
+def run_backend(backend: str, sizes: list[int], repeat: int) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-triage-{backend}-"))
+    database = Database(backend, workdir)
+    try:
+        app, config, group_key = build_app(database, workdir)
+        email, password, totp_secret, staff_id = create_staff(app, group_key)
+        real_ids = submit_real_referrals(app, config)
+        bulk = BulkReferrals(app, config, staff_id)
+        client = app.test_client()
+        log_in(client, email, password, totp_secret)
+        results = {}
+        for size in sizes:
+            seconds = bulk.grow_to(size - REAL_REFERRALS)
+            gc.collect()
+            gc.freeze()  # as portal/gunicorn_conf.py does in each worker after start-up
+            print(f"[{backend}] {size:>9,} referrals (bulk insert {seconds:.1f} s)", flush=True)
+            results[str(size)] = {
+                "bulk_insert_s": round(seconds, 1),
+                **measure(client, real_ids, repeat),
+            }
+            for name, figures in results[str(size)].items():
+                print(f"    {name:<18} {figures}", flush=True)
+        with app.app_context():
+            db.engine.dispose()
+        return results
+    finally:
+        database.drop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    report = {
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "repeat": args.repeat,
+        "filtered_query": FILTERED_QUERY,
+        "results": {
+            backend: run_backend(backend, sorted(args.sizes), args.repeat) for backend in backends
+        },
+    }
+    out = ROOT / "artifacts" / "benchmarks" / "triage.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():  # a run of one backend keeps the other backend's last figures
+        earlier = json.loads(out.read_text()).get("results", {})
+        report["results"] = {**earlier, **report["results"]}
+    out.write_text(json.dumps(report, indent=2))
+    print(f"Written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
