@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 import crypto
@@ -58,38 +58,41 @@ def _handles(association: Association, domain: str) -> bool:
 
 
 def suggest_associations(session: Session, referral: Referral) -> list[Suggestion]:
-    """Those covering the département, then the region, then national ones; by domain."""
-    covering_departement = select(AssociationCoverage.association_id).where(
-        AssociationCoverage.departement_code == referral.departement
-    )
-    covering_region = (
-        select(AssociationCoverage.association_id)
+    """Those covering the département, then the region, then national ones; by domain.
+
+    One query: every association with how closely it covers the referral's place
+    (1 département, 2 region, 3 national), whether it has a key, whether the referral
+    is already routed there."""
+    coverage = (
+        select(
+            AssociationCoverage.association_id,
+            func.min(
+                case((AssociationCoverage.departement_code == referral.departement, 1), else_=2)
+            ).label("closeness"),
+        )
         .join(Departement, Departement.code == AssociationCoverage.departement_code)
         .where(Departement.region_code == referral.region_code)
+        .group_by(AssociationCoverage.association_id)
+        .subquery()
     )
-    candidates = [
-        ("departement", select(Association).where(Association.id.in_(covering_departement))),
-        ("region", select(Association).where(Association.id.in_(covering_region))),
-        ("national", select(Association).where(Association.national.is_(True))),
+    has_key = select(KeyGroup.id).where(KeyGroup.association_id == Association.id).exists()
+    routed = (
+        select(Routing.id)
+        .where(Routing.association_id == Association.id, Routing.referral_id == referral.id)
+        .exists()
+    )
+    closeness = func.coalesce(coverage.c.closeness, 3)
+    rows = session.execute(
+        select(Association, closeness, has_key, routed)
+        .outerjoin(coverage, coverage.c.association_id == Association.id)
+        .where(coverage.c.closeness.is_not(None) | Association.national.is_(True))
+        .order_by(closeness, Association.name)
+    )
+    return [
+        Suggestion(association, MATCHES[rank - 1], reachable, already_routed)
+        for association, rank, reachable, already_routed in rows
+        if _handles(association, referral.domain)
     ]
-    groups = {
-        group.association_id
-        for group in session.scalars(select(KeyGroup).where(KeyGroup.association_id.is_not(None)))
-    }
-    routed = set(
-        session.scalars(select(Routing.association_id).where(Routing.referral_id == referral.id))
-    )
-    seen: set[int] = set()
-    suggestions = []
-    for match, query in candidates:
-        for association in session.scalars(query.order_by(Association.name)):
-            if association.id in seen or not _handles(association, referral.domain):
-                continue
-            seen.add(association.id)
-            suggestions.append(
-                Suggestion(association, match, association.id in groups, association.id in routed)
-            )
-    return suggestions
 
 
 def _target(referral: Referral) -> str:

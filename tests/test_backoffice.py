@@ -518,3 +518,41 @@ def test_the_date_filter_counts_days_in_french_time(bo_app, people, clock):
 
     assert listed("2020-03-01", "2020-03-01")
     assert not listed("2020-02-29", "2020-02-29")
+
+
+def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app):
+    from portal.models import Association, AssociationCoverage
+    from portal.routing import suggest_associations
+
+    with bo_app.app_context():
+        only_dijon = Association(slug="test-only-21", name="AAA Côte-d'Or", domains="health")
+        db.session.add(only_dijon)
+        db.session.flush()
+        db.session.add(AssociationCoverage(association_id=only_dijon.id, departement_code="21"))
+        db.session.flush()
+
+        def suggested(departement: str, region: str | None, domain: str) -> list[tuple]:
+            place = Referral(id=-1, departement=departement, region_code=region, domain=domain)
+            return [
+                (s.association.slug, s.match) for s in suggest_associations(db.session, place)
+            ]
+
+        nationals = sorted(
+            db.session.scalars(select(Association).where(Association.national.is_(True))),
+            key=lambda association: association.name,
+        )
+        national = [(association.slug, "national") for association in nationals]
+        assert suggested("21", "27", "health") == [
+            ("test-only-21", "departement"),
+            (ASSOCIATION_A, "departement"),
+            *national,
+        ]
+        assert suggested("25", "27", "health") == [
+            (ASSOCIATION_A, "departement"),
+            ("test-only-21", "region"),
+            *national,
+        ]
+        # A domain the association does not handle; a place no association covers.
+        assert suggested("21", "27", "religious") == [(ASSOCIATION_A, "departement"), *national]
+        assert suggested("abroad", None, "health") == national
+        db.session.rollback()
