@@ -73,11 +73,12 @@ def deliver_pending(session: Session, smtp_url: str, sender: str, console=None) 
         return 0, 0
     sent = failed = 0
     client = None
+    for email in pending:  # a server that cannot be reached counts as an attempt too
+        email.attempts += 1
     try:
         if smtp_url:
             client = _smtp(smtp_url)
         for email in pending:
-            email.attempts += 1
             if client is None:
                 out = console or sys.stdout
                 print(

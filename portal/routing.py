@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.vocabulary import LANGUAGES
 from portal.workflow import change_status, start_triage_if_new
 
 #: routing status → the statuses it may move to.
@@ -163,15 +165,22 @@ def _notify_members(session: Session, association: Association, case_url: str) -
     members = session.scalars(
         select(User).where(User.association_id == association.id, User.disabled.is_(False))
     )
+    subject, body = _routed_notification(case_url)
     for member in members:
-        outbox.queue_email(
-            session,
-            member.email,
-            "Miviludes : un dossier vous a été orienté / a case was routed to you",
-            "Un nouveau dossier a été orienté vers votre association. "
-            "Connectez-vous pour le consulter :\n"
-            f"A new case was routed to your association. Log in to read it:\n\n{case_url}\n",
-        )
+        outbox.queue_email(session, member.email, subject, body)
+
+
+def _routed_notification(case_url: str) -> tuple[str, str]:
+    """Subject and body in every language of the portal, French first: the portal does
+    not know which language an association's members read. A link, never content."""
+    subjects, paragraphs = [], []
+    for language in LANGUAGES:
+        with force_locale(language):
+            subjects.append(gettext("Miviludes: a case was routed to your association"))
+            paragraphs.append(
+                gettext("Miviludes routed a new case to your association. Log in to read it:")
+            )
+    return " / ".join(subjects), "\n\n".join(paragraphs) + f"\n\n{case_url}\n"
 
 
 def _drop_grant(session: Session, routing: Routing) -> None:

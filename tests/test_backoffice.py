@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -533,9 +534,7 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
 
         def suggested(departement: str, region: str | None, domain: str) -> list[tuple]:
             place = Referral(id=-1, departement=departement, region_code=region, domain=domain)
-            return [
-                (s.association.slug, s.match) for s in suggest_associations(db.session, place)
-            ]
+            return [(s.association.slug, s.match) for s in suggest_associations(db.session, place)]
 
         nationals = sorted(
             db.session.scalars(select(Association).where(Association.national.is_(True))),
@@ -556,3 +555,140 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
         assert suggested("21", "27", "religious") == [(ASSOCIATION_A, "departement"), *national]
         assert suggested("abroad", None, "health") == national
         db.session.rollback()
+
+
+def test_routing_notifies_each_member_with_a_link_and_no_content(bo_app, people, group_private_key):
+    import io
+
+    from portal import outbox, routing
+    from portal.models import Association, OutboxEmail, User
+    from tests.intake_helpers import data_key
+
+    public_id, _ = _file_referral(bo_app, description="Le coach Marqueur-Unique-77 recrute.")
+    with bo_app.app_context():
+        outbox.deliver_pending(db.session, "", "portal@example.fr", console=io.StringIO())
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        association = db.session.scalar(
+            select(Association).where(Association.slug == ASSOCIATION_A)
+        )
+        routed = routing.route(
+            db.session,
+            referral,
+            data_key(referral, group_private_key),
+            association,
+            db.session.get(User, people["staff"].user_id),
+            lambda routing_id: f"https://portal.example/partenaires/dossiers/{routing_id}",
+        )
+        db.session.commit()
+        queued = db.session.scalars(select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))).all()
+        members = db.session.scalars(
+            select(User.email).where(User.association_id == association.id, ~User.disabled)
+        ).all()
+        assert sorted(email.recipient for email in queued) == sorted(members)
+        email = next(e for e in queued if e.recipient == people["partner_a"].email)
+        assert email.subject == (
+            "Miviludes : un dossier a été orienté vers votre association / "
+            "Miviludes: a case was routed to your association"
+        )
+        assert "Connectez-vous pour le consulter" in email.body
+        assert "Log in to read it" in email.body
+        assert f"https://portal.example/partenaires/dossiers/{routed.id}" in email.body
+        assert "Marqueur-Unique-77" not in email.body and public_id not in email.body
+
+        console = io.StringIO()
+        assert outbox.deliver_pending(db.session, "", "portal@example.fr", console) == (
+            len(queued),
+            0,
+        )
+        assert f"to {people['partner_a'].email}" in console.getvalue()
+        db.session.commit()
+
+
+def test_the_outbox_keeps_failures_for_the_retry_command(bo_app, monkeypatch):
+    import io
+
+    from portal import outbox
+    from portal.cli import main
+    from portal.models import OutboxEmail
+
+    with bo_app.app_context():
+        outbox.deliver_pending(db.session, "", "portal@example.fr", console=io.StringIO())
+        email_id = outbox.queue_email(db.session, "membre@example.fr", "Sujet", "Corps").id
+        db.session.commit()
+        closed_port = "smtp://127.0.0.1:1"  # nothing listens there: connection refused
+        assert outbox.deliver_pending(db.session, closed_port, "portal@example.fr") == (0, 1)
+        db.session.commit()
+        email = db.session.get(OutboxEmail, email_id)
+        assert (email.sent_at, email.attempts) == (None, 1)
+        assert email.last_error == "ConnectionRefusedError"
+
+    runner = bo_app.test_cli_runner()
+    bo_app.extensions["portal.config"] = dataclasses.replace(
+        bo_app.extensions["portal.config"], smtp_url=closed_port
+    )
+    failed = runner.invoke(main, ["outbox", "send"])
+    assert failed.exit_code == 1 and "0 sent, 1 failed" in failed.output
+
+    sent_messages = []
+
+    class RecordingServer:
+        def send_message(self, message):
+            sent_messages.append(message)
+
+        def quit(self):
+            pass
+
+    monkeypatch.setattr(outbox, "_smtp", lambda url: RecordingServer())
+    retried = runner.invoke(main, ["outbox", "send"])
+    assert retried.exit_code == 0 and "1 sent, 0 failed" in retried.output
+    assert [(m["To"], m["Subject"]) for m in sent_messages] == [("membre@example.fr", "Sujet")]
+    with bo_app.app_context():
+        email = db.session.get(OutboxEmail, email_id)
+        assert email.sent_at is not None and email.attempts == 3 and email.last_error == ""
+
+
+def test_withdrawing_a_routing_takes_the_case_back_from_the_association(
+    bo_app, people, group_private_key, clock
+):
+    from portal import routing
+    from portal.models import Association, KeyGroup, User
+    from tests.intake_helpers import data_key
+
+    public_id, _ = _file_referral(bo_app)
+    other_id, _ = _file_referral(bo_app)
+    with bo_app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        association = db.session.scalar(
+            select(Association).where(Association.slug == ASSOCIATION_A)
+        )
+        routed = routing.route(
+            db.session,
+            referral,
+            data_key(referral, group_private_key),
+            association,
+            db.session.get(User, people["staff"].user_id),
+            lambda routing_id: f"/partenaires/dossiers/{routing_id}",
+        )
+        db.session.commit()
+        routing_id, referral_id = routed.id, referral.id
+        group_id = db.session.scalar(
+            select(KeyGroup.id).where(KeyGroup.association_id == association.id)
+        )
+    partner = bo_app.test_client()
+    log_in(partner, people["partner_a"], clock)
+    assert partner.get(f"/partenaires/dossiers/{routing_id}").status_code == 200
+
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    page = f"/bo/signalements/{public_id}"
+    # The routing must belong to the referral named in the address.
+    wrong = _post(staff, page, f"/bo/signalements/{other_id}/orientations/{routing_id}/retrait")
+    assert wrong.status_code == 404
+    response = _post(staff, page, f"/bo/signalements/{public_id}/orientations/{routing_id}/retrait")
+    assert response.status_code == 302
+    with bo_app.app_context():
+        assert db.session.get(Routing, routing_id) is None
+        assert db.session.get(KeyGrant, (referral_id, group_id)) is None
+        assert db.session.get(Referral, referral_id).status == "in_triage"
+    assert "routing.withdraw" in _audit_actions(bo_app)
+    assert partner.get(f"/partenaires/dossiers/{routing_id}").status_code == 404

@@ -366,13 +366,13 @@ def route(public_id: str) -> Response:
     return _back(public_id, "#routing")
 
 
-@bp.route("/orientations/<int:routing_id>/retrait", methods=["POST"])
-def withdraw(routing_id: int) -> Response:
+@bp.route("/signalements/<public_id>/orientations/<int:routing_id>/retrait", methods=["POST"])
+def withdraw(public_id: str, routing_id: int) -> Response:
     account = signed_in_account()
+    referral = _referral_or_404(public_id)
     found = db.session.get(Routing, routing_id)
-    if found is None:
+    if found is None or found.referral_id != referral.id:
         abort(404)
-    referral = db.session.get(Referral, found.referral_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     routing.withdraw(db.session, found, account.user)
