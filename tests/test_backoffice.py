@@ -61,6 +61,26 @@ def _post(client, page_url: str, action: str, data: dict | None = None):
     return client.post(action, data={"csrf_token": token, **(data or {})})
 
 
+def _route_to_association_a(app, people, group_private_key, public_id: str, site: str = "") -> int:
+    """Route a referral to association A through the service, as staff; the routing's id."""
+    from portal import routing
+    from portal.models import Association, User
+    from tests.intake_helpers import data_key
+
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        routed = routing.route(
+            db.session,
+            referral,
+            data_key(referral, group_private_key),
+            db.session.scalar(select(Association).where(Association.slug == ASSOCIATION_A)),
+            db.session.get(User, people["staff"].user_id),
+            lambda routing_id: f"{site}/partenaires/dossiers/{routing_id}",
+        )
+        db.session.commit()
+        return routed.id
+
+
 def _audit_actions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
@@ -560,26 +580,20 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
 def test_routing_notifies_each_member_with_a_link_and_no_content(bo_app, people, group_private_key):
     import io
 
-    from portal import outbox, routing
+    from portal import outbox
     from portal.models import Association, OutboxEmail, User
-    from tests.intake_helpers import data_key
 
     public_id, _ = _file_referral(bo_app, description="Le coach Marqueur-Unique-77 recrute.")
     with bo_app.app_context():
         outbox.deliver_pending(db.session, "", "portal@example.fr", console=io.StringIO())
-        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        db.session.commit()
+    routing_id = _route_to_association_a(
+        bo_app, people, group_private_key, public_id, site="https://portal.example"
+    )
+    with bo_app.app_context():
         association = db.session.scalar(
             select(Association).where(Association.slug == ASSOCIATION_A)
         )
-        routed = routing.route(
-            db.session,
-            referral,
-            data_key(referral, group_private_key),
-            association,
-            db.session.get(User, people["staff"].user_id),
-            lambda routing_id: f"https://portal.example/partenaires/dossiers/{routing_id}",
-        )
-        db.session.commit()
         queued = db.session.scalars(select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))).all()
         members = db.session.scalars(
             select(User.email).where(User.association_id == association.id, ~User.disabled)
@@ -592,7 +606,7 @@ def test_routing_notifies_each_member_with_a_link_and_no_content(bo_app, people,
         )
         assert "Connectez-vous pour le consulter" in email.body
         assert "Log in to read it" in email.body
-        assert f"https://portal.example/partenaires/dossiers/{routed.id}" in email.body
+        assert f"https://portal.example/partenaires/dossiers/{routing_id}" in email.body
         assert "Marqueur-Unique-77" not in email.body and public_id not in email.body
 
         console = io.StringIO()
@@ -650,29 +664,17 @@ def test_the_outbox_keeps_failures_for_the_retry_command(bo_app, monkeypatch):
 def test_withdrawing_a_routing_takes_the_case_back_from_the_association(
     bo_app, people, group_private_key, clock
 ):
-    from portal import routing
-    from portal.models import Association, KeyGroup, User
-    from tests.intake_helpers import data_key
+    from portal.models import Association, KeyGroup
 
     public_id, _ = _file_referral(bo_app)
     other_id, _ = _file_referral(bo_app)
+    routing_id = _route_to_association_a(bo_app, people, group_private_key, public_id)
     with bo_app.app_context():
-        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
-        association = db.session.scalar(
-            select(Association).where(Association.slug == ASSOCIATION_A)
-        )
-        routed = routing.route(
-            db.session,
-            referral,
-            data_key(referral, group_private_key),
-            association,
-            db.session.get(User, people["staff"].user_id),
-            lambda routing_id: f"/partenaires/dossiers/{routing_id}",
-        )
-        db.session.commit()
-        routing_id, referral_id = routed.id, referral.id
+        referral_id = db.session.scalar(select(Referral.id).where(Referral.public_id == public_id))
         group_id = db.session.scalar(
-            select(KeyGroup.id).where(KeyGroup.association_id == association.id)
+            select(KeyGroup.id)
+            .join(Association, Association.id == KeyGroup.association_id)
+            .where(Association.slug == ASSOCIATION_A)
         )
     partner = bo_app.test_client()
     log_in(partner, people["partner_a"], clock)
