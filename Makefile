@@ -17,18 +17,26 @@ INSTANCE := $(or $(PORTAL_INSTANCE_PATH),$(CURDIR)/instance)
 DEMO_KIT := $(INSTANCE)/demo-recovery-kit.txt
 DEMO_ACCOUNTS := $(INSTANCE)/demo-accounts.json
 
+# The local demo: plain HTTP on the loopback address, at this address.
+DEMO_ENV := PORTAL_HTTPS=false PORTAL_BASE_URL=http://$(HOST):$(PORT)
+
 run: install
-	PORTAL_HTTPS=false $(BIN)/portal init
-	@PORTAL_HTTPS=false $(BIN)/portal keys status 2>/dev/null || \
-		PORTAL_HTTPS=false $(BIN)/portal keys init --kit-file $(DEMO_KIT)
-	@PORTAL_HTTPS=false $(BIN)/portal demo seed --kit-file $(DEMO_KIT) \
-		--accounts-file $(DEMO_ACCOUNTS) --base-url http://$(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/portal init
+	@$(DEMO_ENV) $(BIN)/portal keys status 2>/dev/null || \
+		$(DEMO_ENV) $(BIN)/portal keys init --kit-file $(DEMO_KIT)
+	@$(DEMO_ENV) $(BIN)/portal demo seed --kit-file $(DEMO_KIT) --accounts-file $(DEMO_ACCOUNTS)
 	@echo
 	@echo "  Miviludes portal (DEMO): open http://$(HOST):$(PORT)/"
 	@echo "  Instance folder (database, secrets): $(INSTANCE)"
 	@echo "  Demo recovery kit (never keep a real one on the server): $(DEMO_KIT)"
 	@echo
-	PORTAL_HTTPS=false $(BIN)/gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'
+	@# Rate-limit counters must be shared by the workers: Redis when it answers, else one worker.
+	@if $(BIN)/python -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; \
+	then echo "  Rate limits: Redis at 127.0.0.1:6379, $${PORTAL_WORKERS:-several} workers"; \
+		export PORTAL_RATELIMIT_STORAGE_URI=$${PORTAL_RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}; \
+	else echo "  Rate limits: in memory (Redis does not answer), one worker"; \
+		export PORTAL_WORKERS=1; fi; \
+	$(DEMO_ENV) exec $(BIN)/gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'
 
 ## make test: install what the tests need, lint, and run the whole suite.
 test: install browser lint test-suite

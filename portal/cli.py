@@ -9,7 +9,7 @@ import sys
 
 import click
 import pyotp
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from portal.keyring import (
 from portal.models import ROLES, Association
 from portal.public.intake import Secrets
 from portal.reference import load_reference_data
+from portal.urls import external_url
 
 
 def _create_app() -> Flask:
@@ -322,9 +323,8 @@ def _render_demo(data: dict) -> str:
 @demo_group.command("seed")
 @click.option("--kit-file", type=click.Path(exists=True, dir_okay=False), required=True)
 @click.option("--accounts-file", type=click.Path(dir_okay=False), default=_default_accounts_file)
-@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True)
 @click.option("--count", default=demo.REFERRAL_COUNT, show_default=True, type=click.IntRange(1))
-def demo_seed_command(kit_file: str, accounts_file: str, base_url: str, count: int) -> None:
+def demo_seed_command(kit_file: str, accounts_file: str, count: int) -> None:
     """Create the demo accounts and about 200 referrals, once; then print the accounts."""
     config = current_app.extensions["portal.config"]
     if config.https:
@@ -341,17 +341,16 @@ def demo_seed_command(kit_file: str, accounts_file: str, base_url: str, count: i
         miviludes_private = _open_miviludes_key(demo.recovery_secret_from_kit(kit))
     except demo.DemoRefused as error:
         raise click.ClickException(str(error)) from None
-    base_url = base_url.rstrip("/")
-    with current_app.test_request_context(base_url=base_url):
+    with current_app.test_request_context(base_url=config.base_url):
         report = demo.seed(
             db.session,
             miviludes_private,
             Secrets.from_config(config),
-            lambda routing_id: url_for("partners.case", routing_id=routing_id, _external=True),
+            lambda routing_id: external_url("partners.case", routing_id=routing_id),
             count=count,
         )
     data = {
-        "base_url": base_url,
+        "base_url": config.base_url,
         "accounts": [dataclasses.asdict(account) for account in report.accounts],
         "receipts": report.receipts,
     }

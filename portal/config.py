@@ -16,6 +16,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "PORTAL_"
 SECRETS_FILENAME = "secrets.json"
@@ -23,6 +24,8 @@ SECRETS_FILENAME = "secrets.json"
 SECRET_NAMES = ("secret_key", "receipt_pepper", "blind_index_key")
 MIN_SECRET_LENGTH = 32
 DEFAULT_QUICK_EXIT_URL = "https://meteofrance.com/"
+#: Where the local HTTP demo is served (``make run``); production names its own address.
+DEMO_BASE_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(RuntimeError):
@@ -46,6 +49,17 @@ def _as_int(name: str, raw: str, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{ENV_PREFIX}{name} must be at least {minimum}")
     return value
+
+
+def check_shared_rate_limits(storage_uri: str, workers: int) -> None:
+    """Several processes counting in their own memory multiply every documented limit
+    (10 wrong receipts a minute become 10 per worker): refuse to start instead."""
+    if workers > 1 and storage_uri.startswith("memory://"):
+        raise ConfigError(
+            f"{ENV_PREFIX}RATELIMIT_STORAGE_URI is {storage_uri!r} but {workers} workers serve: "
+            "each would keep its own counters. Set it to a shared store "
+            f"(e.g. redis://127.0.0.1:6379/0) or serve with {ENV_PREFIX}WORKERS=1."
+        )
 
 
 def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
@@ -105,6 +119,11 @@ class Config:
     #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
+    #: Prefix of the rate-limit counters, so installations can share one Redis.
+    ratelimit_key_prefix: str = "portal"
+    #: The address people reach the portal at (``https://…``, no path): links in
+    #: e-mails and the origin that form posts must come from. Never the request's Host.
+    base_url: str = ""
     quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
     testing: bool = False
     #: Tests only: hash passwords with crypto's fast profile (refused outside tests).
@@ -134,6 +153,38 @@ class Config:
                 )
         if not self.quick_exit_url.startswith("https://"):
             raise ConfigError(f"{ENV_PREFIX}QUICK_EXIT_URL must be an https:// address")
+        self._check_base_url()
+
+    def _check_base_url(self) -> None:
+        if not self.base_url:
+            if self.https:
+                raise ConfigError(
+                    f"{ENV_PREFIX}BASE_URL is required over HTTPS: the address people reach "
+                    "the portal at, e.g. https://signalement.miviludes.gouv.fr"
+                )
+            object.__setattr__(self, "base_url", DEMO_BASE_URL)
+            return
+        parts = urlsplit(self.base_url)
+        schemes = {"https"} if self.https else {"http", "https"}
+        if (
+            parts.scheme not in schemes
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ConfigError(
+                f"{ENV_PREFIX}BASE_URL must be an {'https' if self.https else 'http'}:// "
+                "address with no path, "
+                f"not {self.base_url!r}"
+            )
+        object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc}")
+
+    @property
+    def origin(self) -> str:
+        """The origin a browser names when it posts one of our own forms."""
+        return self.base_url
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -154,6 +205,8 @@ class Config:
             https=_as_bool("HTTPS", get("HTTPS", "true")),
             proxy_count=_as_int("PROXY_COUNT", get("PROXY_COUNT", "0")),
             ratelimit_storage_uri=get("RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_key_prefix=get("RATELIMIT_KEY_PREFIX", "portal"),
+            base_url=get("BASE_URL"),
             quick_exit_url=get("QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
             smtp_url=get("SMTP_URL"),
             mail_from=get("MAIL_FROM", "ne-pas-repondre@miviludes.invalid"),
@@ -183,8 +236,12 @@ class Config:
             "SESSION_COOKIE_PATH": "/",
             "PREFERRED_URL_SCHEME": "https" if self.https else "http",
             "WTF_CSRF_TIME_LIMIT": 3600 * 4,
-            "WTF_CSRF_SSL_STRICT": self.https,
+            # Flask-WTF's strict check wants a same-origin Referer on every HTTPS post;
+            # browsers and privacy tools may omit it. portal.security checks the
+            # Origin / Sec-Fetch-Site that every current browser sends instead.
+            "WTF_CSRF_SSL_STRICT": False,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_KEY_PREFIX": self.ratelimit_key_prefix,
             "RATELIMIT_HEADERS_ENABLED": False,
             "BABEL_DEFAULT_LOCALE": "fr",
             "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

@@ -21,6 +21,15 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server) -> None:
+    """Refuse to serve with per-worker rate-limit counters (portal.config)."""
+    from portal.config import check_shared_rate_limits
+
+    check_shared_rate_limits(
+        os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"), server.cfg.workers
+    )
+
+
 def post_worker_init(worker) -> None:
     """Move everything the application loaded at start-up out of the garbage
     collector's reach: full collections then only scan what requests create, which

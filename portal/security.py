@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,37 +28,48 @@ def mark_cacheable(response: Response) -> Response:
 
 def _set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # A view may have set a stricter policy (attachment downloads: a sandbox).
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    # Not ``no-referrer``: with it, browsers send ``Origin: null`` on our own form posts.
+    headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
-    if "Cache-Control" not in headers and request.endpoint != "static":
+    static_file = request.endpoint == "static" and response.status_code < 400
+    if "Cache-Control" not in headers and not static_file:
         headers["Cache-Control"] = NOT_STORED
     return response
 
 
-def init_app(app: Flask) -> None:
-    app.after_request(_set_security_headers)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def reject_cross_site_post() -> None:
-    """Refuse a POST that a browser says came from another site.
+    """Refuse a form post that a browser says came from another site.
 
-    For forms that must not set a cookie (the self-check), and so cannot carry a
-    session-bound CSRF token: Fetch Metadata, then Origin, tell us where the
-    request was made. Clients that send neither (old browsers) are let through,
-    which is acceptable only for forms that change nothing on the server.
+    Every current browser sends Fetch Metadata (``Sec-Fetch-Site``); older ones send
+    ``Origin``, which must then be our own (``PORTAL_BASE_URL``; ``null`` is refused).
+    A client that sends neither is not a browser a page of another site could drive,
+    and still needs the CSRF token on every form that has one. This replaces
+    Flask-WTF's strict Referer check, which refused posts whose Referer a browser or a
+    privacy tool had withheld.
     """
+    if request.method in SAFE_METHODS:
+        return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         if site not in {"same-origin", "none"}:
             abort(403)
         return
     origin = request.headers.get("Origin")
-    if origin is not None and origin != request.host_url.rstrip("/"):
+    if origin is not None and origin != current_app.extensions["portal.config"].origin:
         abort(403)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(reject_cross_site_post)
+    app.after_request(_set_security_headers)

@@ -60,6 +60,7 @@ def make_person(
     *,
     grant: bool = True,
     disabled: bool = False,
+    fast_hashing: bool = True,
 ) -> Person:
     with app.app_context():
         association = None
@@ -72,7 +73,7 @@ def make_person(
             f"{role}-{uuid.uuid4().hex[:8]}@example.fr",
             role,
             association=association,
-            fast_hashing=True,
+            fast_hashing=fast_hashing,
         )
         user = credentials.user
         if grant and not accounts.has_group_key(db.session, user):

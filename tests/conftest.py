@@ -44,6 +44,8 @@ def make_config(instance_path: Path, database_url: str, **overrides) -> Config:
         "testing": True,
     }
     values.update(overrides)
+    # The test client's address, so that an Origin a browser would send matches.
+    values.setdefault("base_url", "https://localhost" if values["https"] else "http://localhost")
     return Config(**values)
 
 

@@ -7,11 +7,17 @@ import stat
 
 import pytest
 
-from portal.config import SECRET_NAMES, Config, ConfigError, write_secrets_file
+from portal.config import (
+    SECRET_NAMES,
+    Config,
+    ConfigError,
+    check_shared_rate_limits,
+    write_secrets_file,
+)
 
 
 def _env(tmp_path, **values) -> dict[str, str]:
-    env = {"PORTAL_INSTANCE_PATH": str(tmp_path)}
+    env = {"PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_BASE_URL": "https://portal.example.fr"}
     env.update({f"PORTAL_{key.upper()}": value for key, value in values.items()})
     return env
 
@@ -90,3 +96,33 @@ def test_flask_settings_harden_the_cookie(tmp_path):
     assert settings["SESSION_COOKIE_SAMESITE"] == "Strict"
     for limit in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS"):
         assert settings[limit] > 0
+
+
+def test_production_needs_the_base_url_that_e_mails_link_to(tmp_path):
+    env = _env(tmp_path, **_all_secrets())
+    del env["PORTAL_BASE_URL"]
+    with pytest.raises(ConfigError, match="PORTAL_BASE_URL is required"):
+        Config.from_env(env)
+    demo = Config.from_env({**env, "PORTAL_HTTPS": "false"})
+    assert demo.base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://portal.example.fr", "https://portal.example.fr/path", "https://", "portal.example.fr"],
+)
+def test_a_base_url_that_is_not_an_https_origin_is_refused(tmp_path, url):
+    with pytest.raises(ConfigError, match="PORTAL_BASE_URL"):
+        Config.from_env(_env(tmp_path, **_all_secrets(), base_url=url))
+
+
+def test_the_base_url_is_kept_as_an_origin(tmp_path):
+    config = Config.from_env(_env(tmp_path, **_all_secrets(), base_url="https://Portal.example.fr/"))
+    assert config.origin == "https://Portal.example.fr"
+
+
+def test_several_workers_counting_in_memory_are_refused():
+    with pytest.raises(ConfigError, match=r"PORTAL_RATELIMIT_STORAGE_URI.*PORTAL_WORKERS=1"):
+        check_shared_rate_limits("memory://", 2)
+    check_shared_rate_limits("memory://", 1)
+    check_shared_rate_limits("redis://127.0.0.1:6379/0", 5)

@@ -86,6 +86,7 @@ def test_demo_seed_creates_working_accounts_and_cases_once(databases, tmp_path, 
 def test_demo_seed_refuses_a_real_installation_and_a_bad_kit(databases, tmp_path, monkeypatch):
     runner = _demo_instance(databases, tmp_path, monkeypatch)
     monkeypatch.setenv("PORTAL_HTTPS", "true")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
     seed = ["demo", "seed", "--kit-file", str(tmp_path / "kit.txt")]
     refused = runner.invoke(main, seed)
     assert refused.exit_code != 0 and "only goes into a local demo" in refused.output

@@ -29,7 +29,7 @@ def assert_security_headers(response, *, https: bool = False) -> None:
     headers = response.headers
     assert headers["Content-Security-Policy"] == EXPECTED_CSP
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "camera=()" in headers["Permissions-Policy"]
     assert "geolocation=()" in headers["Permissions-Policy"]

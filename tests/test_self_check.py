@@ -83,9 +83,10 @@ def test_unknown_sign_is_a_translated_error_and_keeps_the_ticks(client, lang, me
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Sec-Fetch-Site": "cross-site"},
-        {"Sec-Fetch-Site": "same-site"},
-        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},  # as a browser sends from another site
+        {"Sec-Fetch-Site": "same-site"},  # as a browser sends from a sibling subdomain
+        {"Origin": "https://evil.example"},  # as a browser sends (older, no Fetch Metadata)
+        {"Origin": "null"},  # as a browser sends from a sandboxed frame
     ],
 )
 def test_cross_site_posts_are_refused(client, headers):
@@ -95,7 +96,11 @@ def test_cross_site_posts_are_refused(client, headers):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {"Origin": "http://localhost"}],
+    [
+        {"Sec-Fetch-Site": "same-origin"},  # as a browser sends from our own page
+        {"Sec-Fetch-Site": "none"},  # as a browser sends for a user-initiated request
+        {"Origin": "http://localhost"},  # as a browser sends (older, no Fetch Metadata)
+    ],
 )
 def test_same_origin_posts_are_accepted(client, headers):
     assert (

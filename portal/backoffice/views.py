@@ -40,6 +40,7 @@ from portal.casework_views import (
 )
 from portal.extensions import db
 from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
+from portal.urls import external_url
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
@@ -353,7 +354,7 @@ def route(public_id: str) -> Response:
                 data_key_or_403(account, referral),
                 association,
                 account.user,
-                lambda routing_id: url_for("partners.case", routing_id=routing_id, _external=True),
+                lambda routing_id: external_url("partners.case", routing_id=routing_id),
             )
             db.session.commit()
             send_outbox()

@@ -18,7 +18,7 @@ from portal.extensions import csrf, db, limiter
 from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
-from portal.security import mark_cacheable, reject_cross_site_post
+from portal.security import mark_cacheable
 from portal.vocabulary import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, WARNING_SIGNS
 
 #: Guide pages: endpoint → (guide file, French path, English path).
@@ -156,11 +156,10 @@ def _self_check_form(formdata=None) -> SelfCheckForm:
 
 @localized_route(bp, {"fr": "/auto-evaluation", "en": "/self-check"}, methods=["GET", "POST"])
 @limiter.limit(SELF_CHECK_POST_LIMIT, methods=["POST"])
-@csrf.exempt  # sets no cookie and changes nothing; cross-site posts are refused below
+@csrf.exempt  # sets no cookie and changes nothing; portal.security refuses cross-site posts
 def self_check() -> str:
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("public/self_check.html", form=_self_check_form())
-    reject_cross_site_post()
     form = _self_check_form(request.form)
     if not form.validate():
         return render_template("public/self_check.html", form=form)
@@ -195,7 +194,7 @@ def _referral_form(**kwargs) -> ReferralForm:
 
 @localized_route(bp, {"fr": "/signaler", "en": "/report"}, methods=["GET", "POST"])
 def report() -> str:
-    if request.method == "GET":
+    if request.method != "POST":
         form = _referral_form(formdata=None)
         form.signs.data = [code for code in request.args.getlist("signs") if code in WARNING_SIGNS]
         form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)

@@ -1,23 +1,23 @@
-"""Browser fixtures: the portal on a live loopback server, Debian's Chromium, axe-core.
+"""Browser fixtures: the portal as deployed (gunicorn, HTTPS, ``PORTAL_HTTPS=true``,
+Redis counters) on a loopback port, Debian's Chromium, axe-core.
 
-Never downloads a browser: Playwright drives /usr/bin/chromium. A missing browser
-or axe-core fails the tests with the command that installs it; nothing is skipped.
+Never downloads a browser: Playwright drives /usr/bin/chromium, which accepts the
+throwaway certificate (``ignore_https_errors``) and otherwise sends exactly what it
+sends to a real site: no test adds a header. A missing browser or axe-core fails the
+tests with the command that installs it; nothing is skipped.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from portal import create_app
-from portal.extensions import db
 from tests.conftest import make_config
+from tests.servers import assert_no_traceback, start_production_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,24 +42,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """The development server's request log names the client; keep it out of test output."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def live_server(database_url, tmp_path_factory) -> Iterator[str]:
-    app = create_app(make_config(tmp_path_factory.mktemp("live-instance"), database_url))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.engine.dispose()
+    folder = tmp_path_factory.mktemp("live-instance")
+    server = start_production_server(make_config(folder, database_url, https=True), folder)
+    yield server.url
+    server.stop()
+    assert_no_traceback(server)
 
 
 @pytest.fixture(scope="session")
@@ -104,10 +93,17 @@ class ConsoleWatch:
             self.problems.append(f"{response.status}: {response.url}")
 
 
-def _new_page(browser: Browser, *, javascript: bool) -> tuple[Page, ConsoleWatch]:
-    context = browser.new_context(java_script_enabled=javascript, locale="fr-FR")
+def new_context(browser: Browser, *, javascript: bool = True, **options) -> BrowserContext:
+    """A fresh profile, as a person's browser: French, the throwaway certificate accepted."""
+    context = browser.new_context(
+        java_script_enabled=javascript, locale="fr-FR", ignore_https_errors=True, **options
+    )
     context.set_default_timeout(15_000)
-    page = context.new_page()
+    return context
+
+
+def _new_page(browser: Browser, *, javascript: bool) -> tuple[Page, ConsoleWatch]:
+    page = new_context(browser, javascript=javascript).new_page()
     return page, ConsoleWatch(page)
 
 

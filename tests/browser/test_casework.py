@@ -10,14 +10,12 @@ CSP violation, script error or JavaScript dialog fails the test.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyotp
 import pytest
 from playwright.sync_api import Browser
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
@@ -25,13 +23,14 @@ from portal.keyring import initialise_keys
 from portal.models import User
 from tests.browser.conftest import (
     ConsoleWatch,
-    QuietRequestHandler,
     axe_violations,
+    new_context,
     save_screenshot,
 )
 from tests.browser.test_referral import fill_referral
 from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, Person, make_person
 from tests.conftest import make_config, migrate_and_load
+from tests.servers import assert_no_traceback, start_production_server
 
 #: Typed by the reporter; must come back as text, never run (the CSP would block it too,
 #: so the assertion is on the text and on the absence of any dialog).
@@ -53,42 +52,37 @@ class Story:
 
 @pytest.fixture(scope="module")
 def story(databases, tmp_path_factory) -> Iterator[Story]:
-    app = create_app(
-        make_config(
-            tmp_path_factory.mktemp("story-instance"),
-            databases.create(),
-            fast_password_hashing=True,
-        )
-    )
+    """Accounts are made here with the production password profile; the portal itself
+    runs in gunicorn over HTTPS, as deployed."""
+    folder = tmp_path_factory.mktemp("story-instance")
+    config = make_config(folder, databases.create(), https=True)
+    app = create_app(config)
     migrate_and_load(app)
     with app.app_context():
         group_key = initialise_keys(db.session).private_key
         db.session.commit()
-    admin = make_person(app, group_key, "admin")
+    admin = make_person(app, group_key, "admin", fast_hashing=False)
     with app.app_context():  # the administrator enrolled earlier: the code page, not the QR
         db.session.get(User, admin.user_id).totp_enrolled = True
         db.session.commit()
     people = {
-        "staff": make_person(app, group_key, "staff"),
-        "member_a": make_person(app, group_key, "partner", ASSOCIATION_A),
-        "member_b": make_person(app, group_key, "partner", ASSOCIATION_B),
+        "staff": make_person(app, group_key, "staff", fast_hashing=False),
+        "member_a": make_person(app, group_key, "partner", ASSOCIATION_A, fast_hashing=False),
+        "member_b": make_person(app, group_key, "partner", ASSOCIATION_B, fast_hashing=False),
     }
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Story(f"http://127.0.0.1:{server.server_port}", admin, **people)
-    server.shutdown()
-    thread.join(timeout=10)
     with app.app_context():
         db.engine.dispose()
+    server = start_production_server(config, folder)
+    yield Story(server.url, admin, **people)
+    server.stop()
+    assert_no_traceback(server)
 
 
 class Visit:
     """One person's browser: every page is screenshotted and checked with axe."""
 
     def __init__(self, browser: Browser, axe_source: str, who: str) -> None:
-        self.context = browser.new_context(locale="fr-FR")
-        self.context.set_default_timeout(15_000)
+        self.context = new_context(browser)
         self.page = self.context.new_page()
         self.watch = ConsoleWatch(self.page)
         self.dialogs: list[str] = []

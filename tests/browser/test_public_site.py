@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import axe_violations, save_screenshot, tick
+from tests.browser.conftest import axe_violations, new_context, save_screenshot, tick
 from tests.pages import PUBLIC_PAGES
 
 ALL_PAGES = [(lang, url) for lang, pages in PUBLIC_PAGES.items() for url, _ in pages]
@@ -93,7 +93,7 @@ def test_self_check_result_is_accessible(live_server, page, axe_source):
 
 def test_quick_exit_replaces_the_history_entry(live_server, browser):
     """With JavaScript, "back" after the quick exit must not return to the portal."""
-    context = browser.new_context()
+    context = new_context(browser)
     # The neutral site is outside this machine's reach: answer it locally.
     context.route("https://meteofrance.com/**", lambda route: route.fulfill(body="meteo"))
     browser_page = context.new_page()
@@ -134,7 +134,7 @@ def test_the_ten_criteria_are_numbered_one_to_ten(live_server, page, url):
     "url", ["/fr/", "/en/who-to-contact?postcode=75011", "/fr/auto-evaluation"]
 )
 def test_small_screen_has_no_accessibility_violation(live_server, browser, axe_source, url):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    context = new_context(browser, viewport={"width": 375, "height": 740}, is_mobile=True)
     browser_page = context.new_page()
     browser_page.goto(live_server + url)
     browser_page.wait_for_load_state("networkidle")

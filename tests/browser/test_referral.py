@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations, save_screenshot, tick
+from tests.browser.conftest import axe_violations, new_context, save_screenshot, tick
 
 ATTACHMENT = {
     "name": "temoignage.txt",
@@ -32,8 +32,7 @@ def fill_referral(page) -> None:
 def test_file_a_referral_then_follow_it_up(live_server, browser, axe_source, javascript):
     """axe-core is a script, so it runs in the JavaScript pass; the server sends the
     same HTML to both, and the no-JavaScript pass proves the journey works without it."""
-    context = browser.new_context(java_script_enabled=javascript, locale="fr-FR")
-    context.set_default_timeout(15_000)
+    context = new_context(browser, javascript=javascript)
     page = context.new_page()
     name = "js" if javascript else "nojs"
 
