@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
 from benchmarks.intake import percentile  # noqa: E402
-from portal import accounts, create_app, status_counts  # noqa: E402
+from portal import accounts, create_app  # noqa: E402
+from portal.casework import status_counts  # noqa: E402
 from portal.config import Config  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.keyring import initialise_keys, intake_keys  # noqa: E402

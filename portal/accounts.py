@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 import crypto
 from crypto.params import FAST_PROFILE, PASSWORD_PROFILE, PROFILES, Argon2Profile
-from portal.audit import record_event
 from portal.models import (
     MIVILUDES_GROUP,
     MIVILUDES_ROLES,
@@ -31,6 +30,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.records.audit import record_event
 
 PASSWORD_MIN_LENGTH = 12
 #: Long passphrases are welcome; the bound only stops a denial of service.

@@ -15,8 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 import crypto
-from portal import accounts, demo, outbox
-from portal.audit import verify_chain
+from portal import accounts, demo
 from portal.config import ConfigError, instance_path_from_env, write_secrets_file
 from portal.extensions import db
 from portal.keyring import (
@@ -28,6 +27,8 @@ from portal.keyring import (
 )
 from portal.models import ROLES, Association
 from portal.public.intake import Secrets
+from portal.records import outbox
+from portal.records.audit import verify_chain
 from portal.reference import load_reference_data
 from portal.urls import external_url
 

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from portal import accounts, routing, workflow
+from portal import accounts
 from portal.attachments import CleanFile
+from portal.casework import routing, workflow
+from portal.casework.threads import post_message
 from portal.keyring import intake_keys
 from portal.models import (
     MIVILUDES_GROUP,
@@ -31,7 +33,6 @@ from portal.models import (
     utcnow,
 )
 from portal.public.intake import Secrets, Submission, submit_referral
-from portal.threads import post_message
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 REFERRAL_COUNT = 200

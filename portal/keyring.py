@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import crypto
-from portal.audit import record_event
 from portal.models import MIVILUDES_GROUP, Installation, KeyGroup
+from portal.records.audit import record_event
 
 
 class KeysAlreadyExist(RuntimeError):

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from portal import audit
-from portal.audit import AuditDetailsRefused, record_event, verify_chain
 from portal.cli import main
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.records import audit
+from portal.records.audit import AuditDetailsRefused, record_event, verify_chain
 from tests.conftest import make_config, migrate_and_load
 
 
@@ -141,9 +141,9 @@ def test_concurrent_writers_keep_one_linear_chain(audit_app, monkeypatch):
 
 
 def test_keys_init_and_a_reporter_answer_are_audited(app, client, group_private_key):
+    from portal.casework.threads import post_message
+    from portal.casework.workflow import change_status
     from portal.models import Referral
-    from portal.threads import post_message
-    from portal.workflow import change_status
     from tests.intake_helpers import (
         REPLY_URL,
         data_key,

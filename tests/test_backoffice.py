@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from portal import workflow
+from portal.casework import workflow
 from portal.clock import CLOCK_KEY
 from portal.extensions import db
 from portal.models import AuditEvent, KeyGrant, Message, Referral, Routing
@@ -63,7 +63,7 @@ def _post(client, page_url: str, action: str, data: dict | None = None):
 
 def _route_to_association_a(app, people, group_private_key, public_id: str, site: str = "") -> int:
     """Route a referral to association A through the service, as staff; the routing's id."""
-    from portal import routing
+    from portal.casework import routing
     from portal.models import Association, User
     from tests.intake_helpers import data_key
 
@@ -472,7 +472,7 @@ def test_an_empty_message_is_refused_and_keeps_nothing_lost(bo_app, people, cloc
 def test_status_counts_follow_every_change(bo_app, people, group_private_key, clock):
     """The queue reads kept counts, not a count of every row; each operation that adds
     a referral or changes a status must keep them equal to the real count."""
-    from portal import routing, status_counts
+    from portal.casework import routing, status_counts
     from portal.models import Association, User
     from tests.intake_helpers import data_key
 
@@ -543,8 +543,8 @@ def test_the_date_filter_counts_days_in_french_time(bo_app, people, clock):
 
 
 def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app):
+    from portal.casework.routing import suggest_associations
     from portal.models import Association, AssociationCoverage
-    from portal.routing import suggest_associations
 
     with bo_app.app_context():
         only_dijon = Association(slug="test-only-21", name="AAA Côte-d'Or", domains="health")
@@ -581,8 +581,8 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
 def test_routing_notifies_each_member_with_a_link_and_no_content(bo_app, people, group_private_key):
     import io
 
-    from portal import outbox
     from portal.models import Association, OutboxEmail, User
+    from portal.records import outbox
 
     public_id, _ = _file_referral(bo_app, description="Le coach Marqueur-Unique-77 recrute.")
     with bo_app.app_context():
@@ -622,9 +622,9 @@ def test_routing_notifies_each_member_with_a_link_and_no_content(bo_app, people,
 def test_the_outbox_keeps_failures_for_the_retry_command(bo_app, monkeypatch):
     import io
 
-    from portal import outbox
     from portal.cli import main
     from portal.models import OutboxEmail
+    from portal.records import outbox
 
     with bo_app.app_context():
         outbox.deliver_pending(db.session, "", "portal@example.fr", console=io.StringIO())

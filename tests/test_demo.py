@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from portal import accounts, create_app
-from portal.access import can_see, open_data_key
+from portal.casework.access import can_see, open_data_key
 from portal.cli import main
 from portal.config import Config
 from portal.demo import PARTNER_A, PARTNER_B

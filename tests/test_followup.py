@@ -7,10 +7,10 @@ import re
 import pytest
 
 import crypto
+from portal.casework.threads import post_message
+from portal.casework.workflow import change_status
 from portal.extensions import db, limiter
 from portal.models import Referral
-from portal.threads import post_message
-from portal.workflow import change_status
 from tests.intake_helpers import (
     FOLLOW_UP_URL,
     REPLY_URL,

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from forms.auth import CodeForm, LoginForm
 from portal import accounts, clock
-from portal.audit import record_event
 from portal.auth import (
     bp,
     clear_session_cookie,
@@ -22,6 +21,7 @@ from portal.auth import (
 )
 from portal.auth.sessions import end_session, start_session
 from portal.extensions import db, limiter
+from portal.records.audit import record_event
 
 #: Failures per client and per account before further tries are refused for a while.
 FAILURES_PER_CLIENT = "5/minute;20/hour"

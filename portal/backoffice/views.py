@@ -29,10 +29,11 @@ from forms.casework import (
     StatusForm,
 )
 from forms.referral import KINDS, REPORTER_ROLES
-from portal import access, accounts, reference, routing, status_counts, workflow
+from portal import accounts, reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
-from portal.casework_views import (
+from portal.casework import access, routing, status_counts, workflow
+from portal.casework.responses import (
     attachment_response,
     commit_keeping_what_is_loaded,
     data_key_or_403,

@@ -107,7 +107,7 @@ class StatusCount(Base):
     """How many referrals are in each status. The queue shows these counts on every
     page; counting a million rows each time would cost more than the page itself, so
     the operations that add a referral or change its status keep them
-    (``portal.status_counts``) in the same transaction."""
+    (``portal.casework.status_counts``) in the same transaction."""
 
     __tablename__ = "referral_status_counts"
 

@@ -15,9 +15,9 @@ from forms.casework import (
     NoteForm,
 )
 from forms.referral import KINDS, REPORTER_ROLES
-from portal import access, routing, workflow
 from portal.auth import signed_in_account
-from portal.casework_views import (
+from portal.casework import access, routing, workflow
+from portal.casework.responses import (
     attachment_response,
     commit_keeping_what_is_loaded,
     data_key_or_403,

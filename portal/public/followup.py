@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 import crypto
 from portal.attachments import CleanFile
+from portal.casework.threads import ThreadMessage, post_message, read_thread
+from portal.casework.workflow import change_status
 from portal.keyring import IntakeKeys
 from portal.models import Referral, utcnow
 from portal.public.intake import add_attachment
-from portal.threads import ThreadMessage, post_message, read_thread
-from portal.workflow import change_status
 
 #: What the reporter is told of each status, in plain words.
 REPORTER_STATUS = {

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from crypto.params import RECEIPT_ALPHABET
-from portal import status_counts
 from portal.attachments import CleanFile
+from portal.casework import status_counts
 from portal.config import Config
 from portal.keyring import IntakeKeys
 from portal.models import (

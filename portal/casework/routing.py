@@ -15,8 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 import crypto
-from portal import outbox
-from portal.audit import record_event
+from portal.casework.workflow import change_status, start_triage_if_new
 from portal.models import (
     Association,
     AssociationCoverage,
@@ -28,8 +27,9 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.records import outbox
+from portal.records.audit import record_event
 from portal.vocabulary import LANGUAGES
-from portal.workflow import change_status, start_triage_if_new
 
 #: routing status → the statuses it may move to.
 ROUTING_TRANSITIONS = {

@@ -1,7 +1,7 @@
 """The number of referrals in each status, kept up to date instead of counted.
 
 Only two operations change it: ``portal.public.intake.submit_referral`` (a new
-referral) and ``portal.workflow.change_status`` (every change of status). Both call
+referral) and ``portal.casework.workflow.change_status`` (every change of status). Both call
 this module inside their own transaction, so the counts commit or roll back with
 the change. The rows exist from the migration that created the table.
 """

@@ -7,10 +7,11 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, stream_with_context
 from werkzeug.http import quote_header_value
 
-from portal import access, outbox
 from portal.auth.sessions import OpenSession
+from portal.casework import access
 from portal.extensions import db
 from portal.models import Referral
+from portal.records import outbox
 
 #: Types a browser may show inline; everything else is downloaded.
 SHOWN_INLINE = frozenset({"application/pdf", "image/jpeg", "image/png"})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from portal import accounts
-from portal.audit import record_event
+from portal.casework.threads import ThreadMessage, read_thread
 from portal.models import (
     Attachment,
     BlindIndexEntry,
@@ -27,7 +27,7 @@ from portal.models import (
     Routing,
     User,
 )
-from portal.threads import ThreadMessage, read_thread
+from portal.records.audit import record_event
 
 #: A routing in these states gives its association access to the case.
 ROUTING_STATES_WITH_ACCESS = ("pending", "accepted", "closed")

@@ -10,11 +10,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import crypto
-from portal import status_counts
-from portal.access import note_place, referral_place
-from portal.audit import record_event
+from portal.casework import status_counts
+from portal.casework.access import note_place, referral_place
+from portal.casework.threads import post_message
 from portal.models import Note, Referral, User, utcnow
-from portal.threads import post_message
+from portal.records.audit import record_event
 
 #: status → the statuses it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
