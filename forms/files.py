@@ -23,6 +23,10 @@ FILE_ERRORS = {
     "pixels": _l("%(name)s: this image is too large (more than 40 megapixels)."),
     "damaged": _l("%(name)s: this file seems damaged and could not be read."),
     "empty": _l("%(name)s: this file is empty."),
+    "archive": _l(
+        "%(name)s: this document is protected by a password, uses an unusual format, or would "
+        "be far too large once opened. Save it again as a plain ODT, DOCX or PDF file."
+    ),
     "size": _l("%(name)s: this file is larger than 10 MB."),
 }
 

@@ -2,13 +2,20 @@
 
 The type is decided by the content (magic bytes), never by the name. Images are
 re-encoded with Pillow, which drops EXIF (GPS position, camera, date) and any data
-appended after the image; PDF metadata is removed with pikepdf. The reporter may
-ask to keep the original as evidence: the file is then checked but not rewritten.
+appended after the image; PDF metadata and active content (scripts, automatic
+actions, launch actions, embedded files) are removed with pikepdf; ODT and DOCX
+lose their author and revision metadata. The reporter may ask to keep the original
+as evidence: the file is then checked but not rewritten.
+
+Archives (ODT, DOCX) are judged from their directory before anything is inflated:
+an entry that is encrypted, uses an unknown compression method, or a total size or
+ratio no document has, refuses the file.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +27,10 @@ MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_TOTAL_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+#: An office document holds XML and images: far below these once inflated.
+MAX_ARCHIVE_ENTRIES = 2_000
+MAX_ARCHIVE_INFLATED_BYTES = 64 * 1024 * 1024
+MAX_ARCHIVE_RATIO = 100
 
 PDF, JPEG, PNG, TEXT, ODT, DOCX = (
     "application/pdf",
@@ -59,17 +70,95 @@ def safe_filename(name: str, media_type: str) -> str:
     return f"{stem}.{EXTENSIONS[media_type]}"
 
 
+def _entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The directory, checked before a byte is inflated: ``zipfile`` never inflates an
+    entry past the size its directory declares, so the declared sizes bound the work."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise RejectedFile("archive")
+    for entry in entries:
+        if entry.flag_bits & 0x1 or entry.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            raise RejectedFile("archive")
+    inflated = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries)
+    if inflated > MAX_ARCHIVE_INFLATED_BYTES or inflated > MAX_ARCHIVE_RATIO * max(packed, 1):
+        raise RejectedFile("archive")
+    return entries
+
+
 def _zip_kind(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            if names and names[0] == "mimetype" and archive.read("mimetype") == ODT.encode():
-                return ODT
+            entries = _entries(archive)
+            names = [entry.filename for entry in entries]
+            if names and names[0] == "mimetype":
+                with archive.open(entries[0]) as mimetype:
+                    if mimetype.read(len(ODT) + 1) == ODT.encode():
+                        return ODT
             if "[Content_Types].xml" in names and "word/document.xml" in names:
                 return DOCX
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except RejectedFile:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, NotImplementedError):
         return None
     return None
+
+
+#: Replaced by empty documents of the same kind: who wrote, edited, printed, when.
+_OFFICE_METADATA = {
+    ODT: {
+        "meta.xml": b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        b' office:version="1.2"><office:meta/></office:document-meta>',
+    },
+    DOCX: {
+        "docProps/core.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b"<cp:coreProperties xmlns:cp="
+        b'"http://schemas.openxmlformats.org/package/2006/metadata/core-properties"/>',
+        "docProps/app.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b"<Properties xmlns="
+        b'"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"/>',
+        "word/people.xml": b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml"/>',
+    },
+}
+#: Names left by tracked changes and comments inside the text itself.
+_REVISION_AUTHORS = (
+    (re.compile(rb'(w:author|w:initials)="[^"]*"'), rb'\1=""'),
+    (re.compile(rb"<dc:creator>[^<]*</dc:creator>"), b"<dc:creator/>"),
+    (re.compile(rb"<meta:initial-creator>[^<]*</meta:initial-creator>"), b""),
+)
+
+
+def _clean_office(data: bytes, media_type: str, keep_original: bool) -> tuple[bytes, bool]:
+    if keep_original:
+        return data, False
+    replacements = _OFFICE_METADATA[media_type]
+    out = io.BytesIO()
+    try:
+        with (
+            zipfile.ZipFile(io.BytesIO(data)) as archive,
+            zipfile.ZipFile(out, "w") as cleaned,
+        ):
+            for entry in _entries(archive):
+                if entry.filename in replacements:
+                    content = replacements[entry.filename]
+                else:
+                    content = archive.read(entry)
+                    if entry.filename.endswith(".xml"):
+                        for pattern, replacement in _REVISION_AUTHORS:
+                            content = pattern.sub(replacement, content)
+                # ODF wants its ``mimetype`` first and stored; keep every entry's method.
+                copy = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+                copy.compress_type = entry.compress_type
+                copy.external_attr = entry.external_attr
+                cleaned.writestr(copy, content)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, NotImplementedError):
+        raise RejectedFile("damaged") from None
+    return out.getvalue(), True
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -129,6 +218,44 @@ def _clean_image(data: bytes, media_type: str, keep_original: bool) -> tuple[byt
         raise RejectedFile("damaged") from None
 
 
+#: Keys that make a PDF act when opened, when a page or field is used, or carry files.
+_ACTIVE_KEYS = ("/OpenAction", "/AA", "/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA")
+#: Actions that run code, open programs or files, or send data somewhere.
+_ACTIVE_ACTIONS = frozenset(
+    {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/RichMediaExecute"}
+)
+
+
+def _strip_active_content(pdf: pikepdf.Pdf) -> None:
+    """Remove what a viewer would run or open, wherever it hides: the catalogue, name
+    trees, pages, annotations and form fields, direct or indirect objects."""
+    seen: set[tuple[int, int]] = set()
+    pending: list = [pdf.Root, *pdf.objects]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, pikepdf.Object) and item.is_indirect:
+            if item.objgen in seen:
+                continue
+            seen.add(item.objgen)
+        if isinstance(item, pikepdf.Array):
+            pending.extend(item)
+            continue
+        if not isinstance(item, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        for key in _ACTIVE_KEYS:
+            if key in item:
+                del item[key]
+        action = item.get("/A")
+        if isinstance(action, pikepdf.Dictionary) and action.get("/S") in _ACTIVE_ACTIONS:
+            del item["/A"]
+        if item.get("/S") in _ACTIVE_ACTIONS and item.get("/Type", "/Action") == "/Action":
+            item["/S"] = pikepdf.Name("/GoTo")  # an action that does nothing harmful
+            item["/D"] = pikepdf.Array()
+        if item.get("/Subtype") in ("/FileAttachment", "/RichMedia", "/Movie", "/Sound"):
+            item["/Subtype"] = pikepdf.Name("/Text")
+        pending.extend(item.values())
+
+
 def _clean_pdf(data: bytes, keep_original: bool) -> tuple[bytes, bool]:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -141,6 +268,7 @@ def _clean_pdf(data: bytes, keep_original: bool) -> tuple[bytes, bool]:
                 del pdf.trailer["/Info"]
             if "/Metadata" in pdf.Root:
                 del pdf.Root["/Metadata"]
+            _strip_active_content(pdf)
             out = io.BytesIO()
             pdf.save(out, deterministic_id=True)
             return out.getvalue(), True
@@ -161,6 +289,8 @@ def inspect_upload(name: str, data: bytes, *, keep_original: bool) -> CleanFile:
         data, cleaned = _clean_image(data, media_type, keep_original)
     elif media_type == PDF:
         data, cleaned = _clean_pdf(data, keep_original)
+    elif media_type in (ODT, DOCX):
+        data, cleaned = _clean_office(data, media_type, keep_original)
     else:
         cleaned = False
     return CleanFile(safe_filename(name, media_type), media_type, data, cleaned)

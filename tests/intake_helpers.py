@@ -94,3 +94,27 @@ def read_item(referral: Referral, key: bytes, field: str, blob: bytes) -> dict:
 def referral_count(app) -> int:
     with app.app_context():
         return len(db.session.scalars(select(Referral.id)).all())
+
+
+def reply_with_a_file(app, receipt: str, name: str, content: bytes) -> str:
+    """The reporter answers through the follow-up page with a file: the file's public id."""
+    reporter = app.test_client()
+    token = open_form(reporter)["csrf_token"]
+    page = reporter.post(FOLLOW_UP_URL["fr"], data={"csrf_token": token, "receipt": receipt})
+    response = reporter.post(
+        REPLY_URL["fr"],
+        data={
+            "csrf_token": hidden(page.get_data(as_text=True), "csrf_token"),
+            "receipt": receipt,
+            "body": "Voici la convocation.",
+            "attachments": [(io.BytesIO(content), name)],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        return db.session.scalar(
+            select(Attachment.public_id)
+            .where(Attachment.message_id.is_not(None))
+            .order_by(Attachment.id.desc())
+        )

@@ -1,7 +1,9 @@
 """The authorization matrix: every back-office, partner and login route × every role.
 
 Generated from ``app.url_map``, so a new route is covered the day it is added. Real
-ids are used: a referral routed to association A, its attachment and its routing.
+ids are used: a referral routed to association A, its attachment and its routing,
+and a file the reporter attached to a reply, which belongs to the thread: routes that
+take an attachment are tried with both, and no partner may reach the thread's file.
 Allowed POSTs are left to the story tests (they would change the world under the
 other cases); every refused pair, GET or POST, is sent here.
 """
@@ -27,7 +29,7 @@ from tests.casework_helpers import (
     make_person,
 )
 from tests.conftest import make_config
-from tests.intake_helpers import post_referral
+from tests.intake_helpers import post_referral, reply_with_a_file, shown_receipt
 
 #: A page each role can load, to read the CSRF token of its session from.
 TOKEN_PAGE = {
@@ -68,7 +70,7 @@ def world(tmp_path_factory, database_url, group_private_key):
         "partner_b": make_person(app, group_private_key, "partner", ASSOCIATION_B),
         "disabled": make_person(app, group_private_key, "staff"),
     }
-    post_referral(app.test_client(), files=[("piece.txt", b"contenu")])
+    receipt = shown_receipt(post_referral(app.test_client(), files=[("piece.txt", b"contenu")]))
     staff = app.test_client()
     log_in(staff, people["staff"], clock)
     with app.app_context():
@@ -89,6 +91,7 @@ def world(tmp_path_factory, database_url, group_private_key):
         arguments = {
             "public_id": public_id,
             "attachment_id": attachment.public_id,
+            "thread_attachment_id": reply_with_a_file(app, receipt, "fil.txt", b"du fil"),
             "routing_id": routing.id,
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
         }
@@ -112,19 +115,35 @@ def _cases():
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("backoffice.", "partners.")):
             continue
+        variants = ["", "thread"] if "attachment_id" in rule.arguments else [""]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for role in ROLES:
                 if method == "POST" and role in _allowed(rule.endpoint):
                     continue  # allowed changes are exercised by the story tests
-                yield pytest.param(
-                    rule.rule, rule.endpoint, method, role, id=f"{method} {rule.rule} {role}"
-                )
+                for variant in variants:
+                    yield pytest.param(
+                        rule.rule,
+                        rule.endpoint,
+                        method,
+                        role,
+                        variant,
+                        id=f"{method} {rule.rule} {role} {variant}".strip(),
+                    )
 
 
-@pytest.mark.parametrize(("rule", "endpoint", "method", "role"), list(_cases()))
-def test_authorization_matrix(world, rule, endpoint, method, role):
+def _allowed_for(endpoint: str, variant: str) -> set[str]:
+    allowed = _allowed(endpoint)
+    if variant == "thread":  # the reporter's reply files: Miviludes only
+        return allowed - {"partner_a", "partner_b"}
+    return allowed
+
+
+@pytest.mark.parametrize(("rule", "endpoint", "method", "role", "variant"), list(_cases()))
+def test_authorization_matrix(world, rule, endpoint, method, role, variant):
     _app, clients, arguments = world
     url = rule
+    if variant == "thread":
+        url = url.replace("<attachment_id>", str(arguments["thread_attachment_id"]))
     for name, value in arguments.items():
         url = url.replace(f"<{name}>", str(value)).replace(f"<int:{name}>", str(value))
     client = clients[role]
@@ -133,7 +152,7 @@ def test_authorization_matrix(world, rule, endpoint, method, role):
     else:
         token = csrf_token(client.get(TOKEN_PAGE.get(role, "/connexion")).get_data(as_text=True))
         response = client.post(url, data={"csrf_token": token})
-    if role in _allowed(endpoint):
+    if role in _allowed_for(endpoint, variant):
         assert response.status_code not in (401, 403, 404), (url, response.status_code)
         return
     if role in ("anonymous", "disabled") and method == "GET":

@@ -20,7 +20,13 @@ from tests.casework_helpers import (
     log_in,
     make_person,
 )
-from tests.intake_helpers import FOLLOW_UP_URL, open_form, post_referral, shown_receipt
+from tests.intake_helpers import (
+    FOLLOW_UP_URL,
+    open_form,
+    post_referral,
+    reply_with_a_file,
+    shown_receipt,
+)
 
 
 @pytest.fixture
@@ -695,3 +701,62 @@ def test_withdrawing_a_routing_takes_the_case_back_from_the_association(
         assert db.session.get(Referral, referral_id).status == "in_triage"
     assert "routing.withdraw" in _audit_actions(bo_app)
     assert partner.get(f"/partenaires/dossiers/{routing_id}").status_code == 404
+
+
+# --- attachments: who lists them, how they are served ---------------------------------
+
+
+def test_files_of_the_reporters_replies_stay_in_the_thread(
+    bo_app, people, clock, group_private_key
+):
+    public_id, receipt = _file_referral(bo_app)
+    routing_id = _route_to_association_a(bo_app, people, group_private_key, public_id)
+    thread_file = reply_with_a_file(bo_app, receipt, "convocation.txt", b"Convocation THREAD")
+
+    partner = bo_app.test_client()
+    log_in(partner, people["partner_a"], clock)
+    case_url = f"/partenaires/dossiers/{routing_id}"
+    case = partner.get(case_url).get_data(as_text=True)
+    assert "note.txt" in case and "convocation.txt" not in case and thread_file not in case
+    assert partner.get(f"{case_url}/pieces/{thread_file}").status_code == 404
+
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{public_id}"
+    assert "convocation.txt" in staff.get(url).get_data(as_text=True)
+    download = staff.get(f"{url}/pieces/{thread_file}")
+    assert download.status_code == 200 and download.data == b"Convocation THREAD"
+
+
+def _pdf() -> bytes:
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.OpenAction = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS="app.alert(1)")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("keep_original", "disposition"), [(None, "inline;"), ("y", "attachment;")]
+)
+def test_a_pdf_is_shown_inline_only_once_cleaned_and_always_sandboxed(
+    bo_app, people, clock, keep_original, disposition
+):
+    client = bo_app.test_client()
+    response = post_referral(client, files=[("lettre.pdf", _pdf())], keep_original=keep_original)
+    assert response.status_code == 200
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    with bo_app.app_context():
+        public_id = db.session.scalar(select(Referral.public_id).order_by(Referral.id.desc()))
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    download = staff.get(url + "/pieces/" + page.split("/pieces/")[1].split('"')[0])
+    assert download.headers["Content-Disposition"].startswith(disposition)
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert (b"/JavaScript" in download.data) == (keep_original is not None)

@@ -123,9 +123,17 @@ def attachment_place(referral: Referral, attachment: Attachment, part: str) -> c
     return crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, part)
 
 
-def _attachments(referral: Referral, data_key: bytes) -> list[AttachmentInfo]:
+def _may_read_attachment(user: User, attachment: Attachment) -> bool:
+    """Files the reporter attached to a reply belong to the thread (reporter ↔
+    Miviludes), which an association does not see."""
+    return user.is_miviludes or attachment.message_id is None
+
+
+def _attachments(user: User, referral: Referral, data_key: bytes) -> list[AttachmentInfo]:
     listed = []
     for attachment in referral.attachments:
+        if not _may_read_attachment(user, attachment):
+            continue
         details = json.loads(
             crypto.open_item(
                 data_key, attachment_place(referral, attachment, "details"), attachment.details
@@ -196,7 +204,7 @@ def open_referral(
         referral,
         document,
         identity,
-        _attachments(referral, data_key),
+        _attachments(user, referral, data_key),
         read_thread(referral, data_key),
         notes,
     )
@@ -207,6 +215,8 @@ class Download:
     name: str
     media_type: str
     size: int
+    #: Rewritten by the intake: metadata gone and, for a PDF, every active part.
+    cleaned: bool
     chunks: Iterator[bytes]
 
 
@@ -218,7 +228,7 @@ def open_attachment(
             Attachment.referral_id == referral.id, Attachment.public_id == public_id
         )
     )
-    if attachment is None:
+    if attachment is None or not _may_read_attachment(user, attachment):
         return None
     data_key = open_data_key(session, user, private_key, referral)
     details = json.loads(
@@ -239,6 +249,7 @@ def open_attachment(
         details["name"],
         details["type"],
         details["size"],
+        details["cleaned"],
         crypto.open_chunks(data_key, place, blobs),
     )
 

@@ -15,6 +15,9 @@ from portal.records import outbox
 
 #: Types a browser may show inline; everything else is downloaded.
 SHOWN_INLINE = frozenset({"application/pdf", "image/jpeg", "image/png"})
+#: Shown inline only once cleaned: a PDF kept as evidence may still carry scripts,
+#: actions or embedded files, which the browser's viewer would act on.
+INLINE_ONLY_WHEN_CLEANED = frozenset({"application/pdf"})
 
 
 def commit_keeping_what_is_loaded() -> None:
@@ -56,7 +59,9 @@ def attachment_response(account: OpenSession, referral: Referral, attachment_id:
     if download is None:
         abort(404)
     db.session.commit()  # the download is audited before the first byte leaves
-    inline = download.media_type in SHOWN_INLINE
+    inline = download.media_type in SHOWN_INLINE and (
+        download.cleaned or download.media_type not in INLINE_ONLY_WHEN_CLEANED
+    )
     response = Response(
         stream_with_context(download.chunks),
         mimetype=download.media_type if inline else "application/octet-stream",
