@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forms.base import TranslatedForm
+from forms.validators import plausible_date
 from forms.widgets import as_choices
 
 TEXT_MAX = 20_000
@@ -63,8 +64,8 @@ class QueueFilterForm(TranslatedForm):
     urgent = BooleanField(_l("Immediate danger"))
     minor = BooleanField(_l("Minor involved"))
     health_risk = BooleanField(_l("Health risk"))
-    date_from = DateField(_l("Received from"), validators=[Optional()])
-    date_to = DateField(_l("Received until"), validators=[Optional()])
+    date_from = DateField(_l("Received from"), validators=[Optional(), plausible_date])
+    date_to = DateField(_l("Received until"), validators=[Optional(), plausible_date])
 
     def __init__(self, formdata, *, statuses, regions, departements, domains, kinds):
         super().__init__(formdata)

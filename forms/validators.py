@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
@@ -20,6 +21,22 @@ def phone_number(form, field) -> None:
     if field.data and not PHONE.match(field.data.strip()):
         raise ValidationError(
             _l("Enter a phone number with digits only, for example 06 12 34 56 78.")
+        )
+
+
+#: Dates a case can have: the portal did not exist before, and a year far ahead is a typo.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def plausible_date(form, field) -> None:
+    if field.data and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+        raise ValidationError(
+            _l(
+                "Enter a date between %(first)s and %(last)s.",
+                first=EARLIEST_DATE.year,
+                last=LATEST_DATE.year,
+            )
         )
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import auth, errors, i18n, security, templating
+from portal import auth, errors, i18n, security, templating, urls
 from portal.backoffice import bp as backoffice_bp
 from portal.config import Config
 from portal.content import GuideLibrary
@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=False)
     app.request_class = PortalRequest
+    urls.init_app(app)
     app.config.update(config.flask_settings())
     app.extensions["portal.config"] = config
     config.instance_path.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,13 @@ MESSAGES = {
             "If you attached files, send smaller or fewer files."
         ),
     ),
+    422: (
+        _l("This cannot be done"),
+        _l(
+            "This action does not apply to what it names in its present state, for example "
+            "an account that has been disabled. Reload the page and try again."
+        ),
+    ),
     429: (
         _l("Too many attempts"),
         _l(

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request, url_for
 
+from portal.urls import carried_query
 from portal.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
 
 LANG_ARG = "lang"
@@ -63,9 +64,9 @@ def switch_language_url(lang: str) -> str:
     """The same page in another language, or that language's home page."""
     endpoint = request.endpoint
     if endpoint and current_app.url_map.is_endpoint_expecting(endpoint, LANG_ARG):
-        args = dict(request.view_args or {})
+        args = {**(request.view_args or {}), LANG_ARG: lang}
         # The form of a GET page (the region finder) is kept across the switch.
-        return url_for(endpoint, **args, **{LANG_ARG: lang}, **request.args.to_dict())
+        return url_for(endpoint, **args, **carried_query(*args))
     return url_for("public.home", **{LANG_ARG: lang})
 
 

@@ -1,13 +1,41 @@
-"""Absolute addresses for what leaves the portal (e-mails), from the configured base URL.
+"""Addresses: the ids a URL may carry, and absolute links for what leaves the portal.
 
-Never from the request: its ``Host`` header is whatever the client sent, and a
-forged one would otherwise end up in the link a partner clicks.
+Links in e-mails come from the configured base URL, never from the request: its
+``Host`` header is whatever the client sent, and a forged one would otherwise end up
+in the link a partner clicks.
 """
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import Flask, current_app, request, url_for
+from werkzeug.routing import IntegerConverter
+
+from portal.models.base import MAX_ROW_ID
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number no row can have does not match (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Before any blueprint registers its rules."""
+    app.url_map.converters["int"] = RowIdConverter
 
 
 def external_url(endpoint: str, **values) -> str:
     return current_app.extensions["portal.config"].base_url + url_for(endpoint, **values)
+
+
+def carried_query(*taken: str) -> dict[str, str]:
+    """The request's query, to carry into a link built with ``url_for``: never an
+    argument that a path part already takes, nor one ``url_for`` reads as an option
+    (``_external``, ``_scheme``…), which a crafted link would otherwise set."""
+    return {
+        name: value
+        for name, value in request.args.items()
+        if name not in taken and not name.startswith("_")
+    }

@@ -84,15 +84,16 @@ def make_person(
         return Person(user.email, credentials.password, credentials.totp_secret, user.id, role)
 
 
-def log_in(client, person: Person, clock: Clock, *, steps: int = 0):
+def log_in(client, person: Person, clock: Clock, *, steps: int = 0, next_url: str | None = None):
     """Password, then TOTP (enrolment page on the first login). Returns the last response."""
-    page = client.get("/connexion").get_data(as_text=True)
+    login = "/connexion" + (f"?next={next_url}" if next_url is not None else "")
+    page = client.get(login).get_data(as_text=True)
     response = client.post(
-        "/connexion",
+        login,
         data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    second = response.headers["Location"].split("?")[0]
+    second = response.headers["Location"]
     page = client.get(second).get_data(as_text=True)
     return client.post(
         second, data={"csrf_token": csrf_token(page), "code": person.code(clock, steps)}

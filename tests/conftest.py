@@ -18,12 +18,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from portal import create_app
+from portal import accounts, create_app
+from portal.clock import CLOCK_KEY
 from portal.config import Config
 from portal.extensions import db
 from portal.keyring import initialise_keys
+from portal.models import Attachment, Referral, Routing, User
 from portal.reference import load_reference_data
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -151,3 +154,67 @@ def app(make_app) -> Flask:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, database_url, group_private_key):
+    """Logged-in clients of every role and real ids: a referral routed to association A,
+    its attachment, a file of the reporter's reply (the thread's), the routing."""
+    from tests.casework_helpers import (
+        ASSOCIATION_A,
+        ASSOCIATION_B,
+        Clock,
+        csrf_token,
+        log_in,
+        make_person,
+    )
+    from tests.intake_helpers import post_referral, reply_with_a_file, shown_receipt
+
+    app = create_app(
+        make_config(tmp_path_factory.mktemp("matrix"), database_url, fast_password_hashing=True)
+    )
+    clock = Clock()
+    app.extensions[CLOCK_KEY] = clock
+    people = {
+        "staff": make_person(app, group_private_key, "staff"),
+        "admin": make_person(app, group_private_key, "admin"),
+        "partner_a": make_person(app, group_private_key, "partner", ASSOCIATION_A),
+        "partner_b": make_person(app, group_private_key, "partner", ASSOCIATION_B),
+        "disabled": make_person(app, group_private_key, "staff"),
+    }
+    receipt = shown_receipt(post_referral(app.test_client(), files=[("piece.txt", b"contenu")]))
+    staff = app.test_client()
+    log_in(staff, people["staff"], clock)
+    with app.app_context():
+        referral = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+        public_id = referral.public_id
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    value = page.split('name="route-association"')[1].split('value="')[1].split('"')[0]
+    staff.post(
+        url + "/orientations", data={"csrf_token": csrf_token(page), "route-association": value}
+    )
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        routing = db.session.scalar(select(Routing).where(Routing.referral_id == referral.id))
+        attachment = db.session.scalar(
+            select(Attachment).where(Attachment.referral_id == referral.id)
+        )
+        arguments = {
+            "public_id": public_id,
+            "attachment_id": attachment.public_id,
+            "thread_attachment_id": reply_with_a_file(app, receipt, "fil.txt", b"du fil"),
+            "routing_id": routing.id,
+            "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
+        }
+    clients = {"anonymous": app.test_client()}
+    for name in people:
+        client = app.test_client()
+        log_in(client, people[name], clock, steps=1)
+        clients[name] = client
+    with app.app_context():
+        accounts.disable_account(db.session, db.session.get(User, people["disabled"].user_id))
+        db.session.commit()
+    yield app, clients, arguments
+    with app.app_context():
+        db.engine.dispose()

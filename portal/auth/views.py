@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import urlsplit
 
 import segno
@@ -59,14 +60,24 @@ def _home_of(role: str) -> str:
     return url_for("partners.cases") if role == "partner" else url_for("backoffice.queue")
 
 
+#: A path and query of our own: no scheme, host, control character, space or backslash.
+LOCAL_TARGET = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")
+
+
 def _safe_next(target: str | None, role: str) -> str:
     """Only a local path, and only into the space of the account's role."""
-    if target:
+    if target and LOCAL_TARGET.fullmatch(target):
         parts = urlsplit(target)
         space = "/partenaires/" if role == "partner" else "/bo/"
         if not parts.scheme and not parts.netloc and parts.path.startswith(space):
             return target
     return _home_of(role)
+
+
+def _next_argument() -> str:
+    """The ``next`` to carry from step to step: dropped at once when it is not local."""
+    target = request.args.get("next", "")
+    return target if LOCAL_TARGET.fullmatch(target) else ""
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -100,7 +111,7 @@ def login() -> str | Response:
             cookie = start_session(db.session, user, private_key, "password", clock.now())
             db.session.commit()
             step = "auth.code" if user.totp_enrolled else "auth.enrol"
-            response = redirect(url_for(step, next=request.args.get("next", "")))
+            response = redirect(url_for(step, next=_next_argument()))
             return set_session_cookie(response, cookie)
     return render_template("auth/login.html", form=form)
 

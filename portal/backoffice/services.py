@@ -17,6 +17,7 @@ from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from portal.models import Referral
+from portal.models.base import MAX_ROW_ID
 
 OPEN_STATUSES = ("new", "in_triage", "awaiting_reporter")
 PAGE_SIZE = 50
@@ -72,10 +73,11 @@ class Cursor:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             urgent, created_at, row_id = raw.split("|")
             moment = datetime.fromisoformat(created_at)
-            if moment.tzinfo is None:
+            number = int(row_id)
+            if moment.tzinfo is None or not 0 < number <= MAX_ROW_ID:
                 return None
-            return cls(urgent == "1", moment, int(row_id))
-        except (ValueError, UnicodeDecodeError):
+            return cls(urgent == "1", moment.astimezone(UTC), number)
+        except (ValueError, UnicodeDecodeError, OverflowError):
             return None
 
 

@@ -41,7 +41,7 @@ from portal.casework.responses import (
 )
 from portal.extensions import db
 from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
-from portal.urls import external_url
+from portal.urls import carried_query, external_url
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
@@ -122,7 +122,7 @@ def queue() -> str:
         )
     after = services.Cursor.decode(request.args.get("after", ""))
     page = services.queue_page(db.session, filters, account.user.id, after)
-    next_args = request.args.to_dict()
+    next_args = carried_query()
     if page.next_cursor is not None:
         next_args["after"] = page.next_cursor.encode()
     return render_template(
@@ -407,6 +407,8 @@ def grant_keys(user_id: int) -> Response:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if user.disabled:
+        abort(422)  # the accounts page offers no such button; a stale page or a forged post
     group_key = accounts.open_group_key(db.session, account.user, account.private_key)
     if group_key is None:
         abort(403)

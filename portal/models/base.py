@@ -15,6 +15,11 @@ NAMING_CONVENTION = {
 }
 
 
+#: Row ids are ``Integer`` columns: 32-bit signed on PostgreSQL. A larger number in a
+#: URL or a cursor names no row, and must not reach the database (it would overflow).
+MAX_ROW_ID = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend.
 

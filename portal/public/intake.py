@@ -116,7 +116,9 @@ def receipt_from_form(form_key: bytes, receipt: str, seal: str) -> str | None:
         receipt = crypto.normalise_receipt(receipt or "")
     except crypto.InvalidReceipt:
         return None
-    return receipt if hmac.compare_digest(_seal(form_key, receipt), seal or "") else None
+    expected = _seal(form_key, receipt).encode()
+    # As bytes: compare_digest refuses a str with characters beyond ASCII.
+    return receipt if hmac.compare_digest(expected, (seal or "").encode()) else None
 
 
 def _new_public_id(session: Session, now: datetime) -> str:
