@@ -32,10 +32,10 @@ def external_url(endpoint: str, **values) -> str:
 
 def carried_query(*taken: str) -> dict[str, str]:
     """The request's query, to carry into a link built with ``url_for``: never an
-    argument that a path part already takes, nor one ``url_for`` reads as an option
-    (``_external``, ``_scheme``…), which a crafted link would otherwise set."""
+    argument that a path part already takes, nor one ``url_for`` reads as its own
+    (``endpoint``, ``_external``, ``_scheme``…), which a crafted link would otherwise set."""
     return {
         name: value
         for name, value in request.args.items()
-        if name not in taken and not name.startswith("_")
+        if name not in taken and name != "endpoint" and not name.startswith("_")
     }
