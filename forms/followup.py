@@ -18,6 +18,8 @@ class FollowUpForm(FlaskForm):
         ),
         validators=[DataRequired(_l("Enter your follow-up code.")), Length(max=60)],
     )
+    #: A reply typed on a page that had expired, carried back into the reply form.
+    draft = HiddenField(validators=[Length(max=20_000)])
 
 
 class ReplyForm(FormWithFiles):

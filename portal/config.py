@@ -119,6 +119,8 @@ class Config:
     #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     proxy_count: int = 0
     ratelimit_storage_uri: str = "memory://"
+    #: Referrals one client address may file (stored ones only); Flask-Limiter syntax.
+    report_limit: str = "20 per hour"
     #: Prefix of the rate-limit counters, so installations can share one Redis.
     ratelimit_key_prefix: str = "portal"
     #: The address people reach the portal at (``https://…``, no path): links in
@@ -206,6 +208,7 @@ class Config:
             proxy_count=_as_int("PROXY_COUNT", get("PROXY_COUNT", "0")),
             ratelimit_storage_uri=get("RATELIMIT_STORAGE_URI", "memory://"),
             ratelimit_key_prefix=get("RATELIMIT_KEY_PREFIX", "portal"),
+            report_limit=get("REPORT_LIMIT", "20 per hour"),
             base_url=get("BASE_URL"),
             quick_exit_url=get("QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
             smtp_url=get("SMTP_URL"),

@@ -64,7 +64,11 @@ MESSAGES = {
 GENERIC = (_l("An error occurred"), _l("The portal could not answer this request."))
 
 
-def _render_error(error: HTTPException):
+def render_error(error: HTTPException):
+    if error.response is not None:
+        # A view or an extension chose the answer itself (the referral form given back
+        # when its limit is reached): keep it.
+        return error.response
     code = error.code or 500
     title, explanation = MESSAGES.get(code, GENERIC)
     response = render_template("errors/error.html", code=code, title=title, explanation=explanation)
@@ -74,9 +78,9 @@ def _render_error(error: HTTPException):
 def _render_unexpected(error: Exception):
     # Only the exception is logged: no request data, so no address or user agent.
     logger.exception("unhandled error", exc_info=error)
-    return _render_error(InternalServerError())
+    return render_error(InternalServerError())
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _render_error)
+    app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(Exception, _render_unexpected)

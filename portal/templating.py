@@ -1,10 +1,12 @@
 """What every template can use: the language, the language switch, the emergency numbers,
-and a file size in the reader's language."""
+and sizes and dates written in the reader's language, one way everywhere."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, current_app
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from portal.i18n import current_language, switch_language_url
@@ -37,9 +39,25 @@ def file_size(size: int) -> str:
     return _("%(size)s MB", size=format_decimal(round(size / 1000 / 1000, 1)))
 
 
+#: One way to write a moment and a day on every page, in both languages
+#: ("2 décembre 2026, 17:52" / "2 December 2026, 17:52"), in the reader's time zone.
+MOMENT_PATTERN = "d MMMM y, HH:mm"
+DAY_PATTERN = "d MMMM y"
+
+
+def moment(value: datetime) -> str:
+    return format_datetime(value, MOMENT_PATTERN)
+
+
+def day(value: date) -> str:
+    return format_date(value, DAY_PATTERN)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["moment"] = moment
+    app.jinja_env.filters["day"] = day
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     # Whitespace inside {% trans %} blocks is folded, as babel.cfg tells the extractor.

@@ -51,12 +51,19 @@ def referral_data(**overrides) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def post_referral(client, lang: str = "fr", files=(), form=None, **overrides):
+def post_referral(
+    client, lang: str = "fr", files=(), form=None, environ_base=None, **overrides
+):
     form = form or open_form(client, lang)
     data = {**form, **referral_data(**overrides)}
     if files:
         data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post(REPORT_URL[lang], data=data, content_type="multipart/form-data")
+    return client.post(
+        REPORT_URL[lang],
+        data=data,
+        content_type="multipart/form-data",
+        environ_base=environ_base or {},
+    )
 
 
 def shown_receipt(response) -> str:

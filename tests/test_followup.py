@@ -185,11 +185,21 @@ def test_an_empty_reply_is_refused_and_the_case_stays_open(client, filed):
     assert "Écrivez votre message." in text and filed[1].public_id in text
 
 
-@pytest.mark.parametrize("url", [FOLLOW_UP_URL["fr"], REPLY_URL["fr"], "/fr/suivi/quitter"])
-def test_every_follow_up_post_needs_the_csrf_token(client, filed, url):
+@pytest.mark.parametrize(
+    ("url", "answer"),
+    [
+        # The code and the message come back, nothing opened or sent (test_form_recovery).
+        (FOLLOW_UP_URL["fr"], "Cette page avait expiré"),
+        (REPLY_URL["fr"], "Cette page avait expiré"),
+        ("/fr/suivi/quitter", "Demande incomprise"),
+    ],
+)
+def test_every_follow_up_post_needs_the_csrf_token(app, client, filed, url, answer):
     response = client.post(url, data={"receipt": filed[0], "body": "bonjour"})
     assert response.status_code == 400
-    assert "Demande incomprise" in text_of(response)
+    assert answer in text_of(response)
+    assert "bonjour" not in [m.body for m in latest_referral(app).messages]
+    assert "Où en est-elle ?" not in text_of(response)
 
 
 def test_leaving_asks_the_browser_to_forget(client, filed):

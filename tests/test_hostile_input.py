@@ -161,7 +161,9 @@ def test_a_next_address_with_a_line_break_is_ignored_and_the_login_completes(
     assert client.get("/bo/").status_code == 200
     with app.app_context():
         sessions = db.session.scalar(
-            select(func.count()).select_from(LoginSession).where(LoginSession.stage != "active")
+            select(func.count())
+            .select_from(LoginSession)
+            .where(LoginSession.user_id == person.user_id, LoginSession.stage != "active")
         )
     assert sessions == 0  # no half-open login left behind
     _no_traceback(caplog)

@@ -212,7 +212,7 @@ def test_csrf_is_enforced(app, client):
     before = referral_count(app)
     response = post_referral(client, form=form)
     assert response.status_code == 400
-    assert "Demande incomprise" in text_of(response)
+    assert "Cette page avait expiré : rien n’a été envoyé" in text_of(response)
     assert referral_count(app) == before
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from crypto import format_receipt
+from forms.files import uploaded_names
 from forms.followup import FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
 from forms.referral import ReferralForm
 from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
+from portal.errors import render_error
 from portal.extensions import csrf, db, limiter
 from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
@@ -192,7 +198,83 @@ def _referral_form(**kwargs) -> ReferralForm:
     )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Why a form came back unsent; what was typed comes back with it."""
+
+    title: str
+    text: str
+
+
+PAGE_EXPIRED = Notice(
+    _l("This page had expired: nothing was sent"),
+    _l(
+        "For your security, a page with a form stays valid for a few hours. What you typed "
+        "is still below, on a fresh page: check it and send it again. Files must be "
+        "selected again."
+    ),
+)
+TOO_MANY_REFERRALS = Notice(
+    _l("Nothing was sent: too many requests from your connection"),
+    _l(
+        "Many requests have been sent from your connection in the last hour, so this one "
+        "was not sent. What you typed is still below: please try again in an hour. If "
+        "someone is in danger, call 17 or 112 now; an association near you can also help "
+        "(see “Who to contact”)."
+    ),
+)
+EXPIRED_REPLY = Notice(
+    _l("This page had expired: your message was not sent"),
+    _l(
+        "For your security, a page stays valid for a few hours. Your message is kept: "
+        "confirm your follow-up code to see your request again with your message ready "
+        "to send."
+    ),
+)
+
+def _report_limit() -> str:
+    """Per client (``PORTAL_REPORT_LIMIT``, 20 an hour). Only stored referrals count, so
+    a person correcting their form is never stopped, and a robot cannot flood the queue."""
+    return current_app.extensions["portal.config"].report_limit
+
+
+def _report_form_back(notice: Notice, status: int) -> tuple[str, int]:
+    """The referral form as it was posted, unvalidated, with a fresh token."""
+    form = _referral_form()
+    form.files_to_select_again = uploaded_names(form.attachments)
+    return render_template("public/report.html", form=form, notice=notice), status
+
+
+@bp.errorhandler(CSRFError)
+def page_expired(error: CSRFError):
+    """An expired or missing token on a reporter's form gives the form back, filled
+    (WCAG 2.2.1): the cross-site check has already passed (portal.security)."""
+    if request.endpoint == "public.report":
+        return _report_form_back(PAGE_EXPIRED, 400)
+    if request.endpoint == "public.follow_up":
+        form = FollowUpForm()
+        return render_template("public/follow_up.html", form=form, notice=PAGE_EXPIRED), 400
+    if request.endpoint == "public.follow_up_reply":
+        # The case is not opened here: that costs an Argon2 run, and this path has no
+        # rate limit. The code and the message go back to the rate-limited code form.
+        form = FollowUpForm(
+            formdata=None,
+            receipt=request.form.get("receipt", ""),
+            draft=request.form.get("body", ""),
+        )
+        return render_template("public/follow_up.html", form=form, notice=EXPIRED_REPLY), 400
+    return render_error(error)
+
+
 @localized_route(bp, {"fr": "/signaler", "en": "/report"}, methods=["GET", "POST"])
+@limiter.limit(
+    _report_limit,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 200,
+    on_breach=lambda _limit: current_app.make_response(
+        _report_form_back(TOO_MANY_REFERRALS, 429)
+    ),
+)
 def report() -> str:
     if request.method != "POST":
         form = _referral_form(formdata=None)
@@ -294,7 +376,8 @@ def follow_up() -> str | tuple[str, int]:
     )
     if case is None:
         return _no_such_case(form)
-    return _render_case(case, ReplyForm(formdata=None, receipt=form.receipt.data))
+    reply = ReplyForm(formdata=None, receipt=form.receipt.data, body=form.draft.data or "")
+    return _render_case(case, reply)
 
 
 @localized_route(bp, {"fr": "/suivi/repondre", "en": "/follow-up/reply"}, methods=["POST"])
