@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import auth, errors, i18n, security, templating, urls
 from portal.backoffice import bp as backoffice_bp
-from portal.config import Config
+from portal.config import Config, keep_instance_private
 from portal.content import GuideLibrary
 from portal.extensions import babel, csrf, db, limiter, migrate
 from portal.models.base import render_migration_item
@@ -39,7 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     urls.init_app(app)
     app.config.update(config.flask_settings())
     app.extensions["portal.config"] = config
-    config.instance_path.mkdir(parents=True, exist_ok=True)
+    keep_instance_private(config.instance_path, config.database_url)
     if config.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

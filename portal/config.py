@@ -68,6 +68,23 @@ def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(ENV_PREFIX + "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
 
 
+def keep_instance_private(instance_path: Path, database_url: str) -> None:
+    """The instance folder holds the database, its WAL and shared memory, the secrets
+    and the demo files: readable by the service's account alone. SQLite creates its
+    -wal and -shm files with the database file's mode, so creating that file 0600 first
+    covers all three; files an older version left readable by others are tightened."""
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance_path.chmod(0o700)
+    if database_url.startswith("sqlite:///"):
+        database = Path(database_url.removeprefix("sqlite:///"))
+        if database.name and database.name != ":memory:":
+            database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in instance_path.rglob("*"):
+        if path.is_file() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(stat.S_IMODE(path.stat().st_mode) & 0o700)
+
+
 def secrets_file(instance_path: Path) -> Path:
     return instance_path / SECRETS_FILENAME
 
@@ -79,7 +96,7 @@ def write_secrets_file(instance_path: Path) -> tuple[Path, bool]:
     would orphan every receipt code and blind-index token already issued.
     """
     path = secrets_file(instance_path)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.exists():
         return path, False
     values = {name: secrets.token_hex(32) for name in SECRET_NAMES}

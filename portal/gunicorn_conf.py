@@ -19,6 +19,8 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+#: Whatever the workers create (the database, its WAL) is the service account's alone.
+umask = 0o077
 
 
 def on_starting(server) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.casework import workflow
 from portal.clock import CLOCK_KEY
@@ -760,3 +760,37 @@ def test_a_pdf_is_shown_inline_only_once_cleaned_and_always_sandboxed(
     assert download.headers["Content-Disposition"].startswith(disposition)
     assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert (b"/JavaScript" in download.data) == (keep_original is not None)
+
+
+def test_the_link_in_the_routing_e_mail_ignores_a_forged_host(make_app, group_private_key, clock):
+    """The link comes from PORTAL_BASE_URL, whatever ``Host`` the request carried."""
+    from portal.models import OutboxEmail
+
+    app = make_app(fast_password_hashing=True, base_url="https://signalement.example.fr")
+    app.extensions[CLOCK_KEY] = clock
+    staff_person = make_person(app, group_private_key, "staff")
+    make_person(app, group_private_key, "partner", ASSOCIATION_A)
+    public_id, _ = _file_referral(app)
+    staff = app.test_client()
+    log_in(staff, staff_person, clock)
+    url = f"/bo/signalements/{public_id}"
+    page = staff.get(url).get_data(as_text=True)
+    value = page.split('name="route-association"')[1].split('value="')[1].split('"')[0]
+    with app.app_context():
+        before = db.session.scalar(select(func.max(OutboxEmail.id))) or 0
+    # The browser of someone reaching the server under another name: same cookies.
+    for name in ("portal", "portal-auth"):
+        cookie = staff.get_cookie(name)
+        staff.set_cookie(name, cookie.value, domain="evil.example")
+    response = staff.post(
+        url + "/orientations",
+        data={"csrf_token": csrf_token(page), "route-association": value},
+        headers={"Host": "evil.example"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        bodies = db.session.scalars(select(OutboxEmail.body).where(OutboxEmail.id > before)).all()
+    assert bodies and all(
+        "https://signalement.example.fr/partenaires/dossiers/" in b for b in bodies
+    )
+    assert not any("evil.example" in body for body in bodies)

@@ -126,3 +126,29 @@ def test_several_workers_counting_in_memory_are_refused():
         check_shared_rate_limits("memory://", 2)
     check_shared_rate_limits("memory://", 1)
     check_shared_rate_limits("redis://127.0.0.1:6379/0", 5)
+
+
+def test_the_instance_folder_and_everything_in_it_are_private(tmp_path):
+    """The database, its WAL and shared memory, the secrets: 0600 in a 0700 folder,
+    including a database an older version left readable by others."""
+    from portal import create_app
+    from portal.extensions import db
+    from tests.conftest import make_config
+
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    old_file = instance / "old-export.csv"
+    old_file.write_text("x")
+    old_file.chmod(0o644)
+    write_secrets_file(instance)
+    app = create_app(make_config(instance, f"sqlite:///{instance / 'portal.db'}"))
+    with app.app_context():
+        db.session.execute(db.text("CREATE TABLE probe (x INTEGER)"))
+        db.session.execute(db.text("INSERT INTO probe VALUES (1)"))
+        db.session.commit()
+        names = sorted(path.name for path in instance.iterdir())
+        assert {"portal.db", "portal.db-wal", "portal.db-shm", "secrets.json"} <= set(names)
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in instance.iterdir()}
+        db.engine.dispose()
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert modes == dict.fromkeys(names, 0o600)
