@@ -59,7 +59,9 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.current_language)
     limiter.init_app(app)
 
-    app.extensions["portal.guides"] = GuideLibrary(PACKAGE_ROOT / "content")
+    app.extensions["portal.guides"] = GuideLibrary(
+        PACKAGE_ROOT / "content", {"accessibility_contact": config.accessibility_contact}
+    )
 
     i18n.init_app(app)
     security.init_app(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ MIN_SECRET_LENGTH = 32
 DEFAULT_QUICK_EXIT_URL = "https://meteofrance.com/"
 #: Where the local HTTP demo is served (``make run``); production names its own address.
 DEMO_BASE_URL = "http://127.0.0.1:8000"
+DEMO_ACCESSIBILITY_CONTACT = "accessibilite@demo.invalid"
 
 
 class ConfigError(RuntimeError):
@@ -144,6 +146,9 @@ class Config:
     #: e-mails and the origin that form posts must come from. Never the request's Host.
     base_url: str = ""
     quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
+    #: Where a person who cannot use a page writes to (the accessibility statement must
+    #: give a channel other than the portal's own forms).
+    accessibility_contact: str = ""
     testing: bool = False
     #: Tests only: hash passwords with crypto's fast profile (refused outside tests).
     fast_password_hashing: bool = False
@@ -173,6 +178,18 @@ class Config:
         if not self.quick_exit_url.startswith("https://"):
             raise ConfigError(f"{ENV_PREFIX}QUICK_EXIT_URL must be an https:// address")
         self._check_base_url()
+        self._check_accessibility_contact()
+
+    def _check_accessibility_contact(self) -> None:
+        if not self.accessibility_contact:
+            if self.https:
+                raise ConfigError(
+                    f"{ENV_PREFIX}ACCESSIBILITY_CONTACT is required over HTTPS: the e-mail "
+                    "address the accessibility statement gives to people who cannot use a page"
+                )
+            object.__setattr__(self, "accessibility_contact", DEMO_ACCESSIBILITY_CONTACT)
+        elif not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.accessibility_contact):
+            raise ConfigError(f"{ENV_PREFIX}ACCESSIBILITY_CONTACT must be an e-mail address")
 
     def _check_base_url(self) -> None:
         if not self.base_url:
@@ -228,6 +245,7 @@ class Config:
             report_limit=get("REPORT_LIMIT", "20 per hour"),
             base_url=get("BASE_URL"),
             quick_exit_url=get("QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
+            accessibility_contact=get("ACCESSIBILITY_CONTACT"),
             smtp_url=get("SMTP_URL"),
             mail_from=get("MAIL_FROM", "ne-pas-repondre@miviludes.invalid"),
             **secret_values,

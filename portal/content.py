@@ -7,6 +7,7 @@ mistaken edit must never be able to inject script into a government page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,14 +89,18 @@ def parse_guide(slug: str, lang: str, text: str) -> Guide:
 class GuideLibrary:
     """Every guide of every language, parsed when the application is created."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, facts: Mapping[str, str] | None = None) -> None:
+        """``facts`` fill the guides' ``[[name]]`` marks with installation settings."""
         self._guides: dict[tuple[str, str], Guide] = {}
         slugs_by_lang = {}
         for lang in LANGUAGES:
             files = sorted((root / lang).glob("*.md"))
             slugs_by_lang[lang] = {path.stem for path in files}
             for path in files:
-                guide = parse_guide(path.stem, lang, path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
+                for name, value in (facts or {}).items():
+                    text = text.replace(f"[[{name}]]", value)
+                guide = parse_guide(path.stem, lang, text)
                 self._guides[(lang, path.stem)] = guide
         languages = list(slugs_by_lang.values())
         if any(slugs != languages[0] for slugs in languages):

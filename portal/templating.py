@@ -53,8 +53,18 @@ def day(value: date) -> str:
     return format_date(value, DAY_PATTERN)
 
 
+def aria_invalid(field, attributes: dict | None = None) -> dict[str, str]:
+    """A field's attributes, with ``aria-invalid`` when it is in error, so that
+    assistive technology announces it (Jinja takes a single ``**`` per call)."""
+    merged = dict(attributes or {})
+    if field.errors:
+        merged["aria-invalid"] = "true"
+    return merged
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
+    app.jinja_env.globals["aria_invalid"] = aria_invalid
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["day"] = day

@@ -49,6 +49,7 @@ def make_config(instance_path: Path, database_url: str, **overrides) -> Config:
     values.update(overrides)
     # The test client's address, so that an Origin a browser would send matches.
     values.setdefault("base_url", "https://localhost" if values["https"] else "http://localhost")
+    values.setdefault("accessibility_contact", "accessibilite@example.fr")
     return Config(**values)
 
 

@@ -139,6 +139,7 @@ def start_production_server(
         PORT=str(port),
         PORTAL_WORKERS=str(workers),
         PORTAL_BASE_URL=url,
+        PORTAL_ACCESSIBILITY_CONTACT=config.accessibility_contact,
         **extra_env,
     )
     log_path = folder / f"gunicorn-{port}.log"

@@ -27,6 +27,7 @@ def audit_app(databases, tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
+    monkeypatch.setenv("PORTAL_ACCESSIBILITY_CONTACT", "accessibilite@example.fr")
     for name in ("SECRET_KEY", "RECEIPT_PEPPER", "BLIND_INDEX_KEY"):
         monkeypatch.setenv(f"PORTAL_{name}", "t" * 64)
     yield app

@@ -54,6 +54,7 @@ def test_init_keeps_an_administrators_correction(databases, tmp_path, monkeypatc
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
+    monkeypatch.setenv("PORTAL_ACCESSIBILITY_CONTACT", "accessibilite@example.fr")
     runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0
     engine = create_engine(url)

@@ -17,7 +17,11 @@ from portal.config import (
 
 
 def _env(tmp_path, **values) -> dict[str, str]:
-    env = {"PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_BASE_URL": "https://portal.example.fr"}
+    env = {
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "PORTAL_BASE_URL": "https://portal.example.fr",
+        "PORTAL_ACCESSIBILITY_CONTACT": "accessibilite@example.fr",
+    }
     env.update({f"PORTAL_{key.upper()}": value for key, value in values.items()})
     return env
 
@@ -152,3 +156,14 @@ def test_the_instance_folder_and_everything_in_it_are_private(tmp_path):
         db.engine.dispose()
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
     assert modes == dict.fromkeys(names, 0o600)
+
+
+def test_production_needs_a_contact_for_the_accessibility_statement(tmp_path):
+    env = _env(tmp_path, **_all_secrets())
+    del env["PORTAL_ACCESSIBILITY_CONTACT"]
+    with pytest.raises(ConfigError, match="PORTAL_ACCESSIBILITY_CONTACT is required"):
+        Config.from_env(env)
+    with pytest.raises(ConfigError, match="must be an e-mail address"):
+        Config.from_env({**env, "PORTAL_ACCESSIBILITY_CONTACT": "not an address"})
+    demo = Config.from_env({**env, "PORTAL_HTTPS": "false"})
+    assert demo.accessibility_contact == "accessibilite@demo.invalid"

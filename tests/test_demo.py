@@ -87,6 +87,7 @@ def test_demo_seed_refuses_a_real_installation_and_a_bad_kit(databases, tmp_path
     runner = _demo_instance(databases, tmp_path, monkeypatch)
     monkeypatch.setenv("PORTAL_HTTPS", "true")
     monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
+    monkeypatch.setenv("PORTAL_ACCESSIBILITY_CONTACT", "accessibilite@example.fr")
     seed = ["demo", "seed", "--kit-file", str(tmp_path / "kit.txt")]
     refused = runner.invoke(main, seed)
     assert refused.exit_code != 0 and "only goes into a local demo" in refused.output

@@ -208,3 +208,29 @@ def test_leaving_asks_the_browser_to_forget(client, filed):
     assert response.status_code == 200
     assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert "Vous avez quitté votre demande" in text_of(response)
+
+
+def test_the_reporter_can_re_read_what_they_sent(app, client):
+    receipt = shown_receipt(
+        post_referral(
+            client,
+            "fr",
+            files=[("plan.png", small_png())],
+            commune="Beaune",
+            name="Jeanne Témoin",
+            email="jeanne@example.fr",
+            contact_mode="contact",
+            consent_contact="y",
+        )
+    )
+    text = text_of(follow(client, receipt))
+    section = text[text.index("Ce que vous avez envoyé") : text.index("Répondre")]
+    for shown in (
+        "Signaler une situation",
+        "Santé",
+        "21 – Côte-d'Or, Beaune",
+        "Mon frère suit un coach",
+        "plan.png",
+    ):
+        assert shown in section, shown
+    assert "Jeanne" not in text and "jeanne@example.fr" not in text

@@ -19,6 +19,7 @@ from tests.intake_helpers import (
     DESCRIPTION,
     REPORT_URL,
     data_key,
+    hidden,
     latest_referral,
     open_form,
     post_referral,
@@ -136,12 +137,30 @@ def test_immediate_danger_marks_the_referral_urgent_and_shows_the_numbers_first(
     assert "portal-danger-notice" in form_page
 
 
-def test_signs_ticked_in_the_self_check_arrive_ticked(client):
-    page = client.get("/en/report?signs=money&signs=children&signs=forged").get_data(as_text=True)
+def _ticked(page: str, code: str) -> bool:
+    tag = page[page.index(f'value="{code}"') - 120 : page.index(f'value="{code}"') + 30]
+    return "checked" in tag
+
+
+def test_signs_ticked_in_the_self_check_arrive_ticked_by_post(client):
+    """Handed over in the body: the address, the history and the log never hold them."""
+    result = client.post("/en/self-check", data={"signs": ["money", "children"]})
+    page = result.get_data(as_text=True)
+    assert 'action="/en/report/from-the-self-check"' in page and "?signs" not in page
+    response = client.post(
+        "/en/report/from-the-self-check", data={"signs": ["money", "children", "forged"]}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     for code, expected in (("money", True), ("children", True), ("vocabulary", False)):
-        tag = page[page.index(f'value="{code}"') - 120 : page.index(f'value="{code}"') + 30]
-        assert ("checked" in tag) == expected
+        assert _ticked(page, code) == expected
     assert 'value="forged"' not in page
+    assert hidden(page, "receipt") and hidden(page, "csrf_token")
+
+
+def test_signs_in_the_address_are_ignored(client):
+    page = client.get("/en/report?signs=money").get_data(as_text=True)
+    assert not _ticked(page, "money")
 
 
 REQUIRED_ERRORS = [
@@ -168,7 +187,12 @@ def test_each_missing_answer_gets_a_translated_error_and_nothing_is_lost(
     assert response.status_code == 422
     page, text = response.get_data(as_text=True), text_of(response)
     assert (message_fr if lang == "fr" else message_en) in text
-    assert f'href="#{field}"' in page  # the summary links to the field
+    # The summary links to the field; for a group of radio buttons, to its first one,
+    # which can take focus (a fieldset cannot).
+    radios = {"kind", "reporter_role", "domain", "minor_involved", "contact_mode"}
+    target = f"{field}-0" if field in radios else field
+    assert f'href="#{target}"' in page and f'id="{target}"' in page
+    assert page.count('aria-invalid="true"') >= 1
     assert 'value="Beaune"' in page and "X Y" in page
     if field != "description":
         assert "arrêter son traitement" in page

@@ -126,13 +126,21 @@ def attachment_place(referral: Referral, attachment: Attachment, part: str) -> c
 def _may_read_attachment(user: User, attachment: Attachment) -> bool:
     """Files the reporter attached to a reply belong to the thread (reporter ↔
     Miviludes), which an association does not see."""
-    return user.is_miviludes or attachment.message_id is None
+    return _reads_thread(user) or attachment.message_id is None
 
 
-def _attachments(user: User, referral: Referral, data_key: bytes) -> list[AttachmentInfo]:
+def _reads_thread(user: User) -> bool:
+    return user.is_miviludes
+
+
+def list_attachments(
+    referral: Referral, data_key: bytes, *, with_thread: bool
+) -> list[AttachmentInfo]:
+    """The referral's files, decrypted details only; the thread's replies' files too
+    when ``with_thread``."""
     listed = []
     for attachment in referral.attachments:
-        if not _may_read_attachment(user, attachment):
+        if attachment.message_id is not None and not with_thread:
             continue
         details = json.loads(
             crypto.open_item(
@@ -204,7 +212,7 @@ def open_referral(
         referral,
         document,
         identity,
-        _attachments(user, referral, data_key),
+        list_attachments(referral, data_key, with_thread=_reads_thread(user)),
         read_thread(referral, data_key),
         notes,
     )

@@ -7,6 +7,7 @@ from the receipt. Nothing about the reporter is kept between two requests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from portal.attachments import CleanFile
+from portal.casework.access import list_attachments, referral_place
 from portal.casework.threads import ThreadMessage, post_message, read_thread
 from portal.casework.workflow import change_status
 from portal.keyring import IntakeKeys
@@ -36,13 +38,41 @@ _PLACEHOLDER_RECEIPT = "0" * 20
 
 
 @dataclass(frozen=True)
+class SentReferral:
+    """What the reporter sent, for them to re-read: the words they chose, their files'
+    names. Their contact details are not shown again (the page may be seen by others)."""
+
+    kind: str
+    domain: str
+    departement: str
+    commune: str
+    description: str
+    file_names: list[str]
+
+
+@dataclass(frozen=True)
 class Case:
     public_id: str
     created_at: datetime
     status: str
     messages: list[ThreadMessage]
+    sent: SentReferral
     referral: Referral
     data_key: bytes
+
+
+def _what_was_sent(referral: Referral, data_key: bytes) -> SentReferral:
+    document = json.loads(
+        crypto.open_item(data_key, referral_place(referral, "document"), referral.document)
+    )
+    return SentReferral(
+        referral.kind,
+        referral.domain,
+        referral.departement,
+        document.get("commune", ""),
+        document.get("description", ""),
+        [item.name for item in list_attachments(referral, data_key, with_thread=False)],
+    )
 
 
 def _case(referral: Referral, data_key: bytes) -> Case:
@@ -51,6 +81,7 @@ def _case(referral: Referral, data_key: bytes) -> Case:
         referral.created_at,
         REPORTER_STATUS[referral.status],
         read_thread(referral, data_key),
+        _what_was_sent(referral, data_key),
         referral,
         data_key,
     )

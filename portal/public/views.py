@@ -15,7 +15,7 @@ from crypto import format_receipt
 from forms.files import uploaded_names
 from forms.followup import FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
-from forms.referral import ReferralForm
+from forms.referral import KINDS, ReferralForm
 from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
@@ -184,14 +184,17 @@ def _intake_keys() -> IntakeKeys:
         abort(503)
 
 
-def _referral_form(**kwargs) -> ReferralForm:
-    departements = [
+def _departement_choices() -> list[tuple[str, str]]:
+    return [
         *reference.departement_choices(db.session),
         ("abroad", _("Abroad")),
         ("unknown", _("I don’t know")),
     ]
+
+
+def _referral_form(**kwargs) -> ReferralForm:
     return ReferralForm(
-        departements=departements,
+        departements=_departement_choices(),
         domains=list(DOMAINS.items()),
         signs=list(WARNING_SIGNS.items()),
         **kwargs,
@@ -277,10 +280,7 @@ def page_expired(error: CSRFError):
 )
 def report() -> str:
     if request.method != "POST":
-        form = _referral_form(formdata=None)
-        form.signs.data = [code for code in request.args.getlist("signs") if code in WARNING_SIGNS]
-        form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
-        return render_template("public/report.html", form=form)
+        return _blank_report_form()
     keys = _intake_keys()
     form = _referral_form()
     if not form.validate():
@@ -301,6 +301,26 @@ def report() -> str:
         receipted=receipted,
         receipt=format_receipt(receipted.receipt),
     )
+
+
+def _blank_report_form(signs: list[str] | None = None) -> str:
+    form = _referral_form(formdata=None)
+    form.signs.data = [code for code in signs or [] if code in WARNING_SIGNS]
+    form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
+    return render_template("public/report.html", form=form)
+
+
+@localized_route(
+    bp,
+    {"fr": "/signaler/depuis-l-auto-evaluation", "en": "/report/from-the-self-check"},
+    methods=["POST"],
+)
+@limiter.limit(SELF_CHECK_POST_LIMIT)
+@csrf.exempt  # like the self-check: changes nothing; portal.security refuses cross-site posts
+def report_from_self_check() -> str:
+    """The referral form with the self-check's signs ticked, handed over by POST so that
+    they never appear in an address, the history or a server log."""
+    return _blank_report_form(request.form.getlist("signs"))
 
 
 def _submission_from(form: ReferralForm) -> intake.Submission:
@@ -352,7 +372,15 @@ def _follow_up_limits(view):
 
 def _render_case(case, reply_form: ReplyForm | None = None, sent: bool = False) -> str:
     reply_form = reply_form or ReplyForm(formdata=None, receipt=request.form.get("receipt", ""))
-    return render_template("public/follow_up_case.html", case=case, form=reply_form, sent=sent)
+    return render_template(
+        "public/follow_up_case.html",
+        case=case,
+        form=reply_form,
+        sent=sent,
+        kinds=KINDS,
+        domains=DOMAINS,
+        departements=dict(_departement_choices()),
+    )
 
 
 def _no_such_case(form: FollowUpForm) -> tuple[str, int]:
