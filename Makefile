@@ -82,11 +82,16 @@ messages: $(VENV)/.installed
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python -m portal.catalogs fill-source-language translations/en/LC_MESSAGES/messages.po
 
-## Browser tests drive Debian's Chromium; never a downloaded browser.
+## Browser tests drive Debian's Chromium (never a downloaded browser); the Nu HTML
+## Checker (npm vnu-jar) runs on Debian's Java.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing Debian's Java runtime for the HTML checker"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
 
 clean:
 	rm -rf $(VENV) node_modules $(DSFR) .pytest_cache .ruff_cache artifacts

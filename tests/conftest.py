@@ -131,6 +131,15 @@ def group_private_key(test_database) -> bytes:
     return test_database.group_private_key
 
 
+@pytest.fixture(scope="session")
+def html_checker():
+    from tests.html_checker import HtmlChecker
+
+    checker = HtmlChecker()
+    yield checker
+    checker.stop()
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
     """Build an application on the session database, with config overrides."""

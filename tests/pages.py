@@ -15,6 +15,7 @@ PUBLIC_PAGES = {
         ("/fr/qui-contacter", "Qui contacter dans votre région ?"),
         ("/fr/auto-evaluation", "Auto-évaluation confidentielle"),
         ("/fr/signaler", "Signaler une situation ou demander un avis"),
+        ("/fr/suivi", "Suivre ma demande"),
         ("/fr/accessibilite", "Déclaration d'accessibilité"),
         ("/fr/mentions-legales", "Mentions légales"),
         ("/fr/donnees-personnelles", "Données personnelles"),
@@ -34,6 +35,7 @@ PUBLIC_PAGES = {
         ("/en/who-to-contact", "Who to contact in your region?"),
         ("/en/self-check", "Private self-check"),
         ("/en/report", "Report a situation or ask for an opinion"),
+        ("/en/follow-up", "Follow my request"),
         ("/en/accessibility", "Accessibility statement"),
         ("/en/legal-notice", "Legal notice"),
         ("/en/privacy", "Personal data"),
@@ -56,6 +58,8 @@ GUIDE_URLS = [
             "self-check",
             "signaler",
             "/report",
+            "suivi",
+            "follow-up",
         )
     )
 ]

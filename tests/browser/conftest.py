@@ -77,6 +77,8 @@ class ConsoleWatch:
 
     def __init__(self, page: Page) -> None:
         self.problems: list[str] = []
+        #: The last page the browser received (after redirects), for the HTML checker.
+        self.document = None
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
@@ -89,8 +91,17 @@ class ConsoleWatch:
             self.problems.append(f"console {message.type}: {message.text}")
 
     def _on_response(self, response) -> None:
-        if response.status >= 400 and not response.request.is_navigation_request():
+        request = response.request
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            if not 300 <= response.status < 400:
+                self.document = response
+        elif response.status >= 400:
             self.problems.append(f"{response.status}: {response.url}")
+
+    def html(self) -> str:
+        """The HTML as the server sent it (not the DOM after scripts ran)."""
+        assert self.document is not None, "no page was loaded"
+        return self.document.text()
 
 
 def new_context(browser: Browser, *, javascript: bool = True, **options) -> BrowserContext:
@@ -135,6 +146,43 @@ def axe_violations(page: Page, axe_source: str) -> list[str]:
         + "; ".join(node["target"][0] for node in violation["nodes"][:5])
         for violation in results
     ]
+
+
+#: The narrowest screen WCAG 1.4.10 (reflow) asks pages to work on without scrolling
+#: sideways (320 CSS pixels, a 1280-pixel screen zoomed to 400 %).
+REFLOW_WIDTH = 320
+
+
+def horizontal_overflow(page: Page) -> int:
+    """By how many pixels the page is wider than a 320-pixel screen (0 when it fits).
+
+    Data tables scroll inside their own box (``.fr-table``), which WCAG allows; only
+    the page itself must not scroll sideways.
+    """
+    original = page.viewport_size
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 800})
+    try:
+        # The narrow layout may use another font weight: let it load (and be measured)
+        # rather than be cut short by the next navigation.
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        page.wait_for_load_state("networkidle")
+        return page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    finally:
+        page.set_viewport_size(original)
+
+
+def check_page(page: Page, watch: ConsoleWatch, axe_source: str, html_checker, name: str):
+    """What every page a browser test visits must pass: a screenshot for people to look
+    at, axe-core, the Nu HTML Checker on the HTML received, reflow at 320 px, and no CSP
+    report or script error."""
+    page.wait_for_load_state()
+    save_screenshot(page, name)
+    assert axe_violations(page, axe_source) == [], name
+    assert html_checker.errors(watch.html()) == [], name
+    assert horizontal_overflow(page) <= 0, name
+    assert watch.problems == [], name
 
 
 def tick(page: Page, label_text: str) -> None:

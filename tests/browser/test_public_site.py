@@ -6,36 +6,40 @@ import re
 
 import pytest
 
-from tests.browser.conftest import axe_violations, new_context, save_screenshot, tick
+from tests.browser.conftest import (
+    axe_violations,
+    check_page,
+    new_context,
+    save_screenshot,
+    tick,
+)
 from tests.pages import PUBLIC_PAGES
 
 ALL_PAGES = [(lang, url) for lang, pages in PUBLIC_PAGES.items() for url, _ in pages]
 
 
 @pytest.mark.parametrize(("lang", "url"), ALL_PAGES)
-def test_public_page_has_no_accessibility_violation(live_server, page, axe_source, lang, url):
+def test_public_page_passes_every_check(
+    live_server, page, axe_source, html_checker, lang, url
+):
     browser_page, watch = page
     response = browser_page.goto(live_server + url)
     assert response.status == 200
     browser_page.wait_for_load_state("networkidle")
-    save_screenshot(browser_page, f"{lang}{url}")
-    assert axe_violations(browser_page, axe_source) == []
-    assert watch.problems == []
+    check_page(browser_page, watch, axe_source, html_checker, f"{lang}{url}")
 
 
 @pytest.mark.parametrize(
     "url",
     ["/fr/qui-contacter?postcode=abc", "/en/who-to-contact?postcode=21000", "/fr/page-absente"],
 )
-def test_error_and_result_states_have_no_accessibility_violation(
-    live_server, page, axe_source, url
+def test_error_and_result_states_pass_every_check(
+    live_server, page, axe_source, html_checker, url
 ):
     browser_page, watch = page
     browser_page.goto(live_server + url)
     browser_page.wait_for_load_state("networkidle")
-    save_screenshot(browser_page, url)
-    assert axe_violations(browser_page, axe_source) == []
-    assert watch.problems == []
+    check_page(browser_page, watch, axe_source, html_checker, url)
 
 
 def test_region_finder_without_javascript(live_server, page_without_js):
@@ -79,16 +83,27 @@ def test_self_check_without_javascript(live_server, page_without_js, axe_source)
     assert watch.problems == []
 
 
-def test_self_check_result_is_accessible(live_server, page, axe_source):
+def test_self_check_result_hands_its_signs_to_the_form_without_a_trace(
+    live_server, page, axe_source, html_checker
+):
     browser_page, watch = page
     browser_page.goto(live_server + "/fr/auto-evaluation")
     tick(browser_page, "Des enfants sont tenus à l’écart")
     browser_page.get_by_role("button", name="Voir comment lire ces signes").click()
     browser_page.wait_for_load_state("networkidle")
     assert "119" in browser_page.locator("main").inner_text()
-    assert axe_violations(browser_page, axe_source) == []
+    check_page(browser_page, watch, axe_source, html_checker, "self-check-result")
     assert browser_page.context.cookies() == []
-    assert watch.problems == []
+
+    browser_page.locator("main").get_by_role("button", name="Signaler ou demander un avis").click()
+    browser_page.wait_for_load_state("networkidle")
+    check_page(browser_page, watch, axe_source, html_checker, "report-from-self-check")
+    assert browser_page.locator("h1").inner_text() == "Signaler une situation ou demander un avis"
+    assert browser_page.get_by_label("Des enfants sont tenus à l’écart").is_checked()
+    # Nothing of what was ticked is in an address the history keeps.
+    assert "children" not in browser_page.url and "signs" not in browser_page.url
+    history = browser_page.evaluate("() => [location.href, document.referrer]")
+    assert not any("signs" in entry for entry in history)
 
 
 def test_quick_exit_replaces_the_history_entry(live_server, browser):
@@ -144,3 +159,25 @@ def test_small_screen_has_no_accessibility_violation(live_server, browser, axe_s
     ).is_visible()
     assert axe_violations(browser_page, axe_source) == []
     context.close()
+
+
+def test_the_error_summary_takes_focus_to_the_first_box_of_a_group(live_server, page):
+    browser_page, _watch = page
+    browser_page.goto(live_server + "/fr/signaler")
+    browser_page.get_by_role("button", name="Envoyer ma demande").click()
+    browser_page.wait_for_load_state()
+    browser_page.locator("#error-summary a").first.click()
+    focused = browser_page.evaluate(
+        "() => [document.activeElement.id, document.activeElement.getAttribute('aria-invalid')]"
+    )
+    assert focused == ["kind-0", "true"]
+
+
+def test_the_menu_skip_link_moves_focus_to_the_menu(live_server, page):
+    browser_page, _watch = page
+    browser_page.goto(live_server + "/fr/que-dit-la-loi")
+    browser_page.keyboard.press("Tab")
+    browser_page.keyboard.press("Tab")
+    assert browser_page.evaluate("() => document.activeElement.textContent.trim()") == "Menu"
+    browser_page.keyboard.press("Enter")
+    assert browser_page.evaluate("() => document.activeElement.id") == "main-navigation"

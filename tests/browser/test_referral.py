@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations, new_context, save_screenshot, tick
+from tests.browser.conftest import (
+    ConsoleWatch,
+    check_page,
+    new_context,
+    save_screenshot,
+    tick,
+)
 
 ATTACHMENT = {
     "name": "temoignage.txt",
@@ -29,20 +35,27 @@ def fill_referral(page) -> None:
 
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
-def test_file_a_referral_then_follow_it_up(live_server, browser, axe_source, javascript):
-    """axe-core is a script, so it runs in the JavaScript pass; the server sends the
-    same HTML to both, and the no-JavaScript pass proves the journey works without it."""
+def test_file_a_referral_then_follow_it_up(
+    live_server, browser, axe_source, html_checker, javascript
+):
+    """axe-core and the reflow measure are scripts, so they run in the JavaScript pass;
+    the server sends the same HTML to both (checked by the HTML checker in both), and
+    the no-JavaScript pass proves the journey works without it."""
     context = new_context(browser, javascript=javascript)
     page = context.new_page()
+    watch = ConsoleWatch(page)
     name = "js" if javascript else "nojs"
 
-    def check_accessibility() -> None:
+    def check(step: str) -> None:
         if javascript:
-            assert axe_violations(page, axe_source) == []
+            check_page(page, watch, axe_source, html_checker, f"{name}-{step}")
+        else:
+            page.wait_for_load_state()
+            save_screenshot(page, f"{name}-{step}")
+            assert html_checker.errors(watch.html()) == [], step
 
     page.goto(live_server + "/fr/signaler")
-    save_screenshot(page, f"{name}-referral-form")
-    check_accessibility()
+    check("referral-form")
 
     # An empty submission: every error is summarised at the top and shown by its field.
     page.get_by_role("button", name="Envoyer ma demande").click()
@@ -50,8 +63,7 @@ def test_file_a_referral_then_follow_it_up(live_server, browser, axe_source, jav
     summary = page.locator("#error-summary")
     assert summary.is_visible()
     assert "Décrivez la situation." in summary.inner_text()
-    save_screenshot(page, f"{name}-referral-errors")
-    check_accessibility()
+    check("referral-errors")
 
     fill_referral(page)
     page.get_by_role("button", name="Envoyer ma demande").click()
@@ -60,36 +72,41 @@ def test_file_a_referral_then_follow_it_up(live_server, browser, axe_source, jav
     receipt = page.locator(".portal-receipt__code").inner_text().strip()
     assert len(receipt) == 23
     assert page.get_by_role("button", name="Imprimer cette page").is_visible() == javascript
-    save_screenshot(page, f"{name}-referral-received")
-    check_accessibility()
+    check("referral-received")
 
-    page.get_by_role("link", name="Suivre ma demande").click()
+    page.locator("main").get_by_role("link", name="Suivre ma demande").click()
     page.wait_for_load_state()
     page.get_by_label("Votre code de suivi").fill(receipt.lower().replace("-", ""))
     page.get_by_role("button", name="Voir ma demande").click()
     page.wait_for_load_state()
     assert "Reçue" in page.locator(".portal-status").inner_text()
-    save_screenshot(page, f"{name}-follow-up-case")
-    check_accessibility()
+    # What was sent can be read again, the file's name included.
+    assert "temoignage.txt" in page.locator("main").inner_text()
+    check("follow-up-case")
 
     page.get_by_label("Votre message").fill("J’ai retrouvé un reçu de paiement.")
+    page.set_input_files("#attachments", files=[{**ATTACHMENT, "name": "recu.txt"}])
     page.get_by_role("button", name="Envoyer", exact=True).click()
     page.wait_for_load_state()
     assert page.get_by_text("Votre message a été envoyé.").is_visible()
     assert page.get_by_text("J’ai retrouvé un reçu de paiement.").is_visible()
+    check("follow-up-answered")
+
+    page.get_by_role("button", name="Quitter et oublier cette page").click()
+    page.wait_for_load_state()
+    check("follow-up-left")
+    assert page.context.cookies() == []
     context.close()
 
 
-def test_follow_up_error_state_is_accessible(live_server, page, axe_source):
+def test_follow_up_error_state_passes_every_check(live_server, page, axe_source, html_checker):
     browser_page, watch = page
     browser_page.goto(live_server + "/en/follow-up")
     browser_page.get_by_label("Your follow-up code").fill("ABCDE-ABCDE-ABCDE-ABCDE")
     browser_page.get_by_role("button", name="See my request").click()
     browser_page.wait_for_load_state("networkidle")
     assert "We found nothing for this code" in browser_page.locator("main").inner_text()
-    save_screenshot(browser_page, "follow-up-not-found")
-    assert axe_violations(browser_page, axe_source) == []
-    assert watch.problems == []
+    check_page(browser_page, watch, axe_source, html_checker, "follow-up-not-found")
 
 
 def test_danger_notice_follows_its_checkbox_with_javascript(live_server, page):
