@@ -10,6 +10,7 @@ other cases); every refused pair, GET or POST, is sent here.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -81,9 +82,9 @@ def test_authorization_matrix(world, rule, endpoint, method, role, variant):
     _app, clients, arguments = world
     url = rule
     if variant == "thread":
-        url = url.replace("<attachment_id>", str(arguments["thread_attachment_id"]))
+        url = url.replace("<file:attachment_id>", str(arguments["thread_attachment_id"]))
     for name, value in arguments.items():
-        url = url.replace(f"<{name}>", str(value)).replace(f"<int:{name}>", str(value))
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
     client = clients[role]
     if method == "GET":
         response = client.get(url)

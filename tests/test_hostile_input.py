@@ -115,7 +115,7 @@ def test_static_files_survive_hostile_names(client, caplog):
     caplog.set_level(logging.ERROR)
     for name in HOSTILE_SEGMENTS:
         response = client.get(f"/static/{name}")
-        assert response.status_code == 404 and response.headers["Cache-Control"]
+        assert response.status_code == 404 and response.headers["Cache-Control"] == "no-store"
     _no_traceback(caplog)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.exceptions import InternalServerError
 
@@ -18,7 +20,7 @@ EXPECTED_CSP = (
 #: A sample value for each URL argument a rule may have; a new argument must be added here.
 SAMPLE_ARGUMENTS = {
     "filename": "css/portal.css",
-    "public_id": "2026-00000000",
+    "public_id": "2026-000000",
     "attachment_id": "0" * 32,
     "routing_id": "1",
     "user_id": "1",
@@ -52,8 +54,7 @@ def _urls_of_every_rule(app) -> list[tuple[str, str]]:
         assert not missing, f"add a sample value for {missing} of {rule.rule} to SAMPLE_ARGUMENTS"
         url = rule.rule
         for name in arguments:
-            url = url.replace(f"<path:{name}>", SAMPLE_ARGUMENTS[name])
-            url = url.replace(f"<{name}>", SAMPLE_ARGUMENTS[name])
+            url = re.sub(rf"<(?:\w+:)?{name}>", SAMPLE_ARGUMENTS[name], url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, url))
     return urls

@@ -137,7 +137,7 @@ def queue() -> str:
     )
 
 
-@bp.route("/signalements/<public_id>")
+@bp.route("/signalements/<ref:public_id>")
 def referral(public_id: str) -> str:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -187,7 +187,7 @@ def referral(public_id: str) -> str:
     )
 
 
-@bp.route("/signalements/<public_id>/pieces/<attachment_id>")
+@bp.route("/signalements/<ref:public_id>/pieces/<file:attachment_id>")
 def attachment(public_id: str, attachment_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -200,7 +200,7 @@ def _invalid(form) -> None:
             flash(str(error), "error")
 
 
-@bp.route("/signalements/<public_id>/prendre", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/prendre", methods=["POST"])
 def take(public_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -216,7 +216,7 @@ def take(public_id: str) -> Response:
     return _back(public_id)
 
 
-@bp.route("/signalements/<public_id>/attribution", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/attribution", methods=["POST"])
 def assign(public_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -232,7 +232,7 @@ def assign(public_id: str) -> Response:
     return _back(public_id)
 
 
-@bp.route("/signalements/<public_id>/statut", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/statut", methods=["POST"])
 def status(public_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -257,7 +257,7 @@ def status(public_id: str) -> Response:
     return _back(public_id)
 
 
-@bp.route("/signalements/<public_id>/classement", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/classement", methods=["POST"])
 def classify(public_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -279,7 +279,7 @@ def classify(public_id: str) -> Response:
     return _back(public_id)
 
 
-@bp.route("/signalements/<public_id>/notes", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/notes", methods=["POST"])
 def note(public_id: str) -> str | Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -294,7 +294,7 @@ def note(public_id: str) -> str | Response:
     return _retry(form, referral, _("Internal note"))
 
 
-@bp.route("/signalements/<public_id>/messages", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/messages", methods=["POST"])
 def message(public_id: str) -> str | Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -309,7 +309,7 @@ def message(public_id: str) -> str | Response:
     return _retry(form, referral, _("Message to the reporter"))
 
 
-@bp.route("/signalements/<public_id>/parquet", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/parquet", methods=["POST"])
 def prosecutor(public_id: str) -> str | Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -337,7 +337,7 @@ def prosecutor(public_id: str) -> str | Response:
     )
 
 
-@bp.route("/signalements/<public_id>/orientations", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/orientations", methods=["POST"])
 def route(public_id: str) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)
@@ -368,7 +368,7 @@ def route(public_id: str) -> Response:
     return _back(public_id, "#routing")
 
 
-@bp.route("/signalements/<public_id>/orientations/<int:routing_id>/retrait", methods=["POST"])
+@bp.route("/signalements/<ref:public_id>/orientations/<int:routing_id>/retrait", methods=["POST"])
 def withdraw(public_id: str, routing_id: int) -> Response:
     account = signed_in_account()
     referral = _referral_or_404(public_id)

@@ -83,7 +83,7 @@ def case(routing_id: int) -> str:
     )
 
 
-@bp.route("/dossiers/<int:routing_id>/pieces/<attachment_id>")
+@bp.route("/dossiers/<int:routing_id>/pieces/<file:attachment_id>")
 def attachment(routing_id: int, attachment_id: str) -> Response:
     _found, referral = _routing_or_404(routing_id)
     return attachment_response(signed_in_account(), referral, attachment_id)

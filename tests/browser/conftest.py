@@ -162,10 +162,6 @@ def horizontal_overflow(page: Page) -> int:
     original = page.viewport_size
     page.set_viewport_size({"width": REFLOW_WIDTH, "height": 800})
     try:
-        # The narrow layout may use another font weight: let it load (and be measured)
-        # rather than be cut short by the next navigation.
-        page.evaluate("() => document.fonts.ready.then(() => true)")
-        page.wait_for_load_state("networkidle")
         return page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -178,6 +174,13 @@ def check_page(page: Page, watch: ConsoleWatch, axe_source: str, html_checker, n
     at, axe-core, the Nu HTML Checker on the HTML received, reflow at 320 px, and no CSP
     report or script error."""
     page.wait_for_load_state()
+    # Every font the style sheets declare, loaded now: a layout change below (the
+    # full-page screenshot, the 320-pixel measure) would otherwise start a font
+    # request that Chromium aborts when the layout changes back.
+    page.evaluate(
+        "() => Promise.all([...document.fonts].map(f => f.load().catch(() => null)))"
+        ".then(() => true)"
+    )
     save_screenshot(page, name)
     assert axe_violations(page, axe_source) == [], name
     assert html_checker.errors(watch.html()) == [], name
