@@ -72,4 +72,5 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(partners_bp)
+    security.exempt_from_csrf(app, csrf)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, request
+from flask_wtf import CSRFProtect
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -47,6 +48,12 @@ def _set_security_headers(response: Response) -> Response:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+#: The only form posts that carry no CSRF token. Both answer before any cookie is set
+#: and change nothing: the self-check's reading of ticked signs, and the referral form
+#: with those signs ticked. Their guard is ``reject_cross_site_post``, which refuses a
+#: post a browser says came from another site (tests/test_csrf_matrix.py).
+CSRF_EXEMPT_ENDPOINTS = frozenset({"public.self_check", "public.report_from_self_check"})
+
 
 def reject_cross_site_post() -> None:
     """Refuse a form post that a browser says came from another site.
@@ -73,3 +80,9 @@ def reject_cross_site_post() -> None:
 def init_app(app: Flask) -> None:
     app.before_request(reject_cross_site_post)
     app.after_request(_set_security_headers)
+
+
+def exempt_from_csrf(app: Flask, csrf: CSRFProtect) -> None:
+    """After the blueprints: every other POST needs its session's token."""
+    for endpoint in CSRF_EXEMPT_ENDPOINTS:
+        csrf.exempt(app.view_functions[endpoint])

@@ -216,6 +216,8 @@ def world(tmp_path_factory, database_url, group_private_key):
             "thread_attachment_id": reply_with_a_file(app, receipt, "fil.txt", b"du fil"),
             "routing_id": routing.id,
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
+            "receipt": receipt,
+            "staff_id": people["staff"].user_id,
         }
     clients = {"anonymous": app.test_client()}
     for name in people:

@@ -20,7 +20,7 @@ from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
 from portal.errors import render_error
-from portal.extensions import csrf, db, limiter
+from portal.extensions import db, limiter
 from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
@@ -162,7 +162,6 @@ def _self_check_form(formdata=None) -> SelfCheckForm:
 
 @localized_route(bp, {"fr": "/auto-evaluation", "en": "/self-check"}, methods=["GET", "POST"])
 @limiter.limit(SELF_CHECK_POST_LIMIT, methods=["POST"])
-@csrf.exempt  # sets no cookie and changes nothing; portal.security refuses cross-site posts
 def self_check() -> str:
     if request.method != "POST":
         return render_template("public/self_check.html", form=_self_check_form())
@@ -316,7 +315,6 @@ def _blank_report_form(signs: list[str] | None = None) -> str:
     methods=["POST"],
 )
 @limiter.limit(SELF_CHECK_POST_LIMIT)
-@csrf.exempt  # like the self-check: changes nothing; portal.security refuses cross-site posts
 def report_from_self_check() -> str:
     """The referral form with the self-check's signs ticked, handed over by POST so that
     they never appear in an address, the history or a server log."""
