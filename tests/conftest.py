@@ -218,6 +218,7 @@ def world(tmp_path_factory, database_url, group_private_key):
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
             "receipt": receipt,
             "staff_id": people["staff"].user_id,
+            "user_ids": {name: person.user_id for name, person in people.items()},
         }
     clients = {"anonymous": app.test_client()}
     for name in people:

@@ -99,27 +99,6 @@ def test_attempts_are_rate_limited_per_client(client, filed):
     assert "Trop de tentatives" in text_of(follow(client, filed[0]))
 
 
-def test_attempts_are_limited_for_all_clients_together(make_app, monkeypatch):
-    from portal.public import views
-
-    assert views.FOLLOW_UP_LIMIT_ALL_CLIENTS == "600 per minute"
-    app = make_app()
-    # This test is about the limiter: 605 clients each with a session and a token would
-    # only add noise. CSRF on this route: test_every_follow_up_post_needs_the_csrf_token.
-    app.config["WTF_CSRF_ENABLED"] = False
-    statuses = []
-    for number in range(605):
-        client = app.test_client()
-        statuses.append(
-            client.post(
-                FOLLOW_UP_URL["en"],
-                data={"receipt": "x"},
-                environ_base={"REMOTE_ADDR": f"10.0.{number // 250}.{number % 250}"},
-            ).status_code
-        )
-    assert 429 in statuses[600:] and 429 not in statuses[:600]
-
-
 def test_miviludes_question_and_the_reporter_answer(app, client, filed, group_private_key):
     receipt, referral = filed
     with app.app_context():
