@@ -10,7 +10,7 @@ PYBABEL_KEYWORDS := -k _l -k lazy_gettext
 
 export HOST PORT
 
-.PHONY: run test install test-suite lint catalogs messages browser clean
+.PHONY: run test install test-suite lint catalogs messages browser mutation clean
 
 ## make run: install everything, create the demo database and serve the portal.
 INSTANCE := $(or $(PORTAL_INSTANCE_PATH),$(CURDIR)/instance)
@@ -46,6 +46,11 @@ test-suite: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## make mutation (optional, not part of make test): small deliberate defects in access,
+## workflow, security and the queue, one at a time; lists the ones the tests let through.
+mutation: install
+	$(BIN)/python -m tests.mutation
 
 install: $(VENV)/.installed $(DSFR)/.copied catalogs
 

@@ -15,8 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from portal import create_app
+from portal.extensions import db
+from portal.models import Referral, User
 from tests.casework_helpers import (
     csrf_token,
 )
@@ -102,3 +105,18 @@ def test_authorization_matrix(world, rule, endpoint, method, role, variant):
         assert response.headers["Location"].startswith("/connexion")
         return
     assert response.status_code in (403, 404), (url, response.status_code)
+
+
+def test_a_disabled_account_sees_no_referral_even_with_a_session(world):
+    """Disabling deletes the account's sessions; ``can_see`` refuses all the same, so
+    a session that outlived it (a race, a restored backup) opens nothing."""
+    from portal.casework.access import can_see
+
+    app, _clients, arguments = world
+    with app.app_context():
+        referral = db.session.scalar(
+            select(Referral).where(Referral.public_id == arguments["public_id"])
+        )
+        for role in ("disabled", "staff", "partner_a"):
+            user = db.session.get(User, arguments["user_ids"][role])
+            assert can_see(db.session, user, referral) is (role != "disabled")
