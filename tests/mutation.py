@@ -105,8 +105,14 @@ MUTANTS = (
     ),
     Mutant(
         "an-allowed-page-answers-500",
-        "portal/partners/views.py",
-        (("def cases() -> str:\n", 'def cases() -> str:\n    raise RuntimeError("mutant")\n'),),
+        "portal/backoffice/views.py",
+        (
+            (
+                "def accounts_page() -> str:\n    _admin_only()\n",
+                'def accounts_page() -> str:\n    _admin_only()\n'
+                '    raise RuntimeError("mutant")\n',
+            ),
+        ),
         ("tests/test_authorization.py",),
         known=True,
     ),
