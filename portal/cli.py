@@ -6,17 +6,26 @@ import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 import pyotp
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import table as sa_table
 
 import crypto
 from portal import accounts, demo
-from portal.config import ConfigError, instance_path_from_env, write_secrets_file
+from portal.config import (
+    ConfigError,
+    database_url_from_env,
+    instance_path_from_env,
+    secrets_file,
+    secrets_in_environment,
+    write_secrets_file,
+)
 from portal.extensions import db
 from portal.keyring import (
     KeysAlreadyExist,
@@ -47,13 +56,53 @@ def main() -> None:
     """Miviludes referral portal."""
 
 
+def _what_the_database_holds(url: str) -> dict[str, int]:
+    """Referrals and accounts already stored, read without creating anything."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            return {
+                table: connection.scalar(select(func.count()).select_from(sa_table(table)))
+                for table in ("referrals", "users")
+                if table in tables
+            }
+    finally:
+        engine.dispose()
+
+
 @main.command("init", with_appcontext=False)
-def init_command() -> None:
+@click.option(
+    "--fresh-start",
+    is_flag=True,
+    help="Create new secrets although the database holds referrals or accounts "
+    "(their receipt codes stop working). Only to begin again on purpose.",
+)
+def init_command(fresh_start: bool) -> None:
     """Create the secrets file (once), apply migrations and load the reference data.
 
-    Safe to run again: it never replaces a secret and inserts only missing rows.
+    Safe to run again: it never replaces a secret and inserts only missing rows. It
+    refuses to create secrets for a database that already holds referrals or
+    accounts: the file was lost, and new secrets would orphan every receipt issued.
     """
-    secrets_path, created = write_secrets_file(instance_path_from_env())
+    instance = instance_path_from_env()
+    if not (secrets_file(instance).exists() or secrets_in_environment() or fresh_start):
+        held = {
+            table: n for table, n in _what_the_database_holds(database_url_from_env()).items() if n
+        }
+        if held:
+            raise click.ClickException(
+                f"the database already holds {held.get('referrals', 0)} referrals and "
+                f"{held.get('users', 0)} accounts, but the secrets file "
+                f"{secrets_file(instance)} is missing. New secrets would make every "
+                "receipt code ever issued useless. Restore that file from the backup "
+                "(mode 0600), or give PORTAL_SECRET_KEY, PORTAL_RECEIPT_PEPPER and "
+                "PORTAL_BLIND_INDEX_KEY in the environment; `portal init --fresh-start` "
+                "only to begin again on purpose."
+            )
+    secrets_path, created = write_secrets_file(instance)
     click.echo(f"{'Created' if created else 'Kept'} secrets file {secrets_path}")
     app = _create_app()
     with app.app_context():

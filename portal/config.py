@@ -70,6 +70,18 @@ def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(ENV_PREFIX + "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
 
 
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``PORTAL_DATABASE_URL``, or the SQLite file in the instance folder."""
+    env = os.environ if environ is None else environ
+    default = f"sqlite:///{instance_path_from_env(env) / 'portal.db'}"
+    return env.get(ENV_PREFIX + "DATABASE_URL") or default
+
+
+def secrets_in_environment(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return all(env.get(ENV_PREFIX + name.upper()) for name in SECRET_NAMES)
+
+
 def keep_instance_private(instance_path: Path, database_url: str) -> None:
     """The instance folder holds the database, its WAL and shared memory, the secrets
     and the demo files: readable by the service's account alone. SQLite creates its
@@ -234,7 +246,7 @@ class Config:
         secret_values = {
             name: get(name.upper()) or file_secrets.get(name, "") for name in SECRET_NAMES
         }
-        database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+        database_url = database_url_from_env(env)
         return cls(
             instance_path=instance_path,
             database_url=database_url,

@@ -131,3 +131,54 @@ def test_accounts_and_keys_from_the_command_line(databases, tmp_path, monkeypatc
     assert runner.invoke(main, ["users", "disable", "p@example.fr"]).exit_code == 0
     audit = runner.invoke(main, ["audit", "verify"])
     assert audit.exit_code == 0 and "chain intact" in audit.output
+
+
+def test_init_refuses_to_orphan_the_receipts_of_an_existing_database(
+    databases, tmp_path, monkeypatch
+):
+    """The secrets file is lost but the database holds referrals: new secrets would make
+    every receipt ever issued useless, so init refuses, names the file and the way out."""
+    import shutil
+
+    from tests.intake_helpers import post_referral
+
+    url = databases.create()
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+    monkeypatch.setenv("PORTAL_HTTPS", "false")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    assert runner.invoke(main, ["keys", "init", "--kit-file", str(tmp_path / "kit")]).exit_code == 0
+    from portal import create_app
+
+    app = create_app()
+    assert post_referral(app.test_client()).status_code == 200
+    with app.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+    secrets_path = instance / "secrets.json"
+    backup = tmp_path / "backup-secrets.json"
+    shutil.move(secrets_path, backup)
+
+    refused = runner.invoke(main, ["init"])
+    assert refused.exit_code != 0
+    assert "already holds 1 referrals" in refused.output
+    assert str(secrets_path) in refused.output and "--fresh-start" in refused.output
+    assert not secrets_path.exists()
+
+    shutil.move(backup, secrets_path)  # restored from the backup: init goes on
+    assert runner.invoke(main, ["init"]).exit_code == 0
+
+    secrets_path.unlink()
+    fresh = runner.invoke(main, ["init", "--fresh-start"])
+    assert fresh.exit_code == 0 and "Created secrets file" in fresh.output
+
+
+def test_init_on_an_empty_database_creates_the_secrets(databases, tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", databases.create())
+    monkeypatch.setenv("PORTAL_HTTPS", "false")
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0 and "Created secrets file" in result.output
