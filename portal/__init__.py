@@ -33,7 +33,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def create_app(config: Config | None = None) -> Flask:
-    config = config or Config.from_env()
+    # The factory gunicorn's workers call: gunicorn_conf.on_starting has already
+    # checked the configuration strictly, once, in the master.
+    config = config or Config.from_env(strict=False)
     app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=False)
     app.request_class = PortalRequest
     urls.init_app(app)

@@ -19,6 +19,7 @@ from sqlalchemy import table as sa_table
 import crypto
 from portal import accounts, demo
 from portal.config import (
+    Config,
     ConfigError,
     database_url_from_env,
     instance_path_from_env,
@@ -46,7 +47,7 @@ def _create_app() -> Flask:
     from portal import create_app  # imported late: the package itself imports this module
 
     try:
-        return create_app()
+        return create_app(Config.from_env())
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from None
 

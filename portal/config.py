@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -18,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "PORTAL_"
 SECRETS_FILENAME = "secrets.json"
@@ -121,12 +124,23 @@ def write_secrets_file(instance_path: Path) -> tuple[Path, bool]:
     return path, True
 
 
-def _read_secrets_file(path: Path) -> dict[str, str]:
+def _read_secrets_file(path: Path, *, strict: bool) -> dict[str, str]:
+    """``strict``: a file readable by others stops everything (start-up, commands).
+    Otherwise (a worker gunicorn starts again later, with nobody watching) it is said
+    loudly and the service goes on: stopping would hand an outage to whoever could
+    loosen the file's mode, at a random later time."""
     if not path.exists():
         return {}
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise ConfigError(f"{path} must be readable by its owner only (chmod 600), not {oct(mode)}")
+        problem = f"{path} must be readable by its owner only (chmod 600), not {oct(mode)}"
+        if strict:
+            raise ConfigError(problem)
+        logger.error(
+            "SECURITY: %s. Its mode is set back to 0600; find out who could read it and "
+            "consider the secrets exposed.",
+            problem,
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -235,14 +249,16 @@ class Config:
         return self.base_url
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, strict: bool = True) -> Config:
+        """``strict=False`` only for workers started after the master checked (see
+        ``_read_secrets_file``)."""
         env = os.environ if environ is None else environ
 
         def get(name: str, default: str = "") -> str:
             return env.get(ENV_PREFIX + name, default)
 
         instance_path = instance_path_from_env(env)
-        file_secrets = _read_secrets_file(secrets_file(instance_path))
+        file_secrets = _read_secrets_file(secrets_file(instance_path), strict=strict)
         secret_values = {
             name: get(name.upper()) or file_secrets.get(name, "") for name in SECRET_NAMES
         }

@@ -24,12 +24,14 @@ umask = 0o077
 
 
 def on_starting(server) -> None:
-    """Refuse to serve with per-worker rate-limit counters (portal.config)."""
-    from portal.config import check_shared_rate_limits
+    """Check the whole configuration once, strictly, in the master: a missing secret, a
+    secrets file readable by others or per-worker rate-limit counters refuse to start.
+    Workers started later (max_requests) only warn, so that a change made on the disk
+    after start-up can never take the service down at a random time."""
+    from portal.config import Config, check_shared_rate_limits
 
-    check_shared_rate_limits(
-        os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"), server.cfg.workers
-    )
+    config = Config.from_env()
+    check_shared_rate_limits(config.ratelimit_storage_uri, server.cfg.workers)
 
 
 def post_worker_init(worker) -> None:

@@ -126,7 +126,12 @@ def production_environment(config: Config, **extra: str) -> dict[str, str]:
 
 
 def start_production_server(
-    config: Config, folder: Path, *, workers: int = 2, **extra_env: str
+    config: Config,
+    folder: Path,
+    *,
+    workers: int = 2,
+    gunicorn_args: tuple[str, ...] = (),
+    **extra_env: str,
 ) -> ProductionServer:
     """gunicorn with the project's own settings (portal/gunicorn_conf.py) and TLS."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,6 +158,7 @@ def start_production_server(
                 str(cert),
                 "--keyfile",
                 str(key),
+                *gunicorn_args,
                 "portal:create_app()",
             ],
             cwd=ROOT,
