@@ -28,8 +28,23 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
     cursor.close()
+
+
+#: How long a statement waits for a row or table another transaction holds, on
+#: PostgreSQL; SQLite's equivalent is its busy_timeout. Past it, the request fails and
+#: the person gets the form back (portal.public.views) rather than a page that hangs.
+LOCK_TIMEOUT_MS = 5000
+
+
+def _configure_postgresql(dbapi_connection, _record) -> None:
+    """Outside any transaction, so that the setting outlives the first rollback."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+    dbapi_connection.autocommit = autocommit
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -54,6 +69,8 @@ def create_app(config: Config | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _configure_sqlite)
+        elif db.engine.dialect.name == "postgresql":
+            event.listen(db.engine, "connect", _configure_postgresql)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_item=render_migration_item
     )

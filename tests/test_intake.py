@@ -241,15 +241,25 @@ def test_csrf_is_enforced(app, client):
 
 
 def test_without_installation_keys_the_form_says_so(databases, tmp_path):
+    """Before anyone types: no form, the reason and the numbers to call. A form posted
+    all the same (opened before the keys went missing) comes back filled."""
     from portal import create_app
     from tests.conftest import make_config, migrate_and_load
 
     app = create_app(make_config(tmp_path, databases.create()))
     migrate_and_load(app)
     client = app.test_client()
-    response = post_referral(client, "en")
+    page = client.get("/en/report")
+    assert page.status_code == 503
+    text = text_of(page)
+    assert "The portal cannot receive requests for the moment" in text and "112" in text
+    assert "<form" not in page.get_data(as_text=True).split("<main")[1].split("</main>")[0]
+    token = hidden(client.get("/en/follow-up").get_data(as_text=True), "csrf_token")
+    form = {"csrf_token": token, "receipt": "", "receipt_seal": ""}
+    response = post_referral(client, "en", form=form, description="Text typed before " * 3)
     assert response.status_code == 503
-    assert "This service is not open yet" in text_of(response)
+    assert "Text typed before" in response.get_data(as_text=True)
+    assert "The portal cannot receive requests for the moment" in text_of(response)
     with app.app_context():
         db.engine.dispose()
 

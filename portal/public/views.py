@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from crypto import format_receipt
@@ -20,12 +21,14 @@ from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
 from portal.errors import render_error
-from portal.extensions import db, limiter
+from portal.extensions import db, limiter, recover_storage
 from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
 from portal.security import mark_cacheable
 from portal.vocabulary import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, WARNING_SIGNS
+
+logger = logging.getLogger(__name__)
 
 #: Guide pages: endpoint → (guide file, French path, English path).
 GUIDE_PAGES = {
@@ -225,6 +228,21 @@ TOO_MANY_REFERRALS = Notice(
         "(see “Who to contact”)."
     ),
 )
+NOT_STORED = Notice(
+    _l("Nothing was sent: the portal could not store your request"),
+    _l(
+        "A technical problem on our side stopped your request from being saved. What you "
+        "typed is still below: please send it again in a few minutes. If someone is in "
+        "danger, call 17 or 112 now."
+    ),
+)
+NOT_OPEN = Notice(
+    _l("The portal cannot receive requests for the moment"),
+    _l(
+        "Requests cannot be sent yet: please come back later, or contact an association "
+        "near you (see “Who to contact”). If someone is in danger, call 17 or 112 now."
+    ),
+)
 EXPIRED_REPLY = Notice(
     _l("This page had expired: your message was not sent"),
     _l(
@@ -280,7 +298,6 @@ def page_expired(error: CSRFError):
 def report() -> str:
     if request.method != "POST":
         return _blank_report_form()
-    keys = _intake_keys()
     form = _referral_form()
     if not form.validate():
         return render_template("public/report.html", form=form), 422
@@ -289,12 +306,23 @@ def report() -> str:
     receipt = receipt or intake.issue_receipt(secrets_.form_key)[0]
     submission = _submission_from(form)
     try:
-        receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
-        db.session.commit()
-    except IntegrityError:
-        # The same form posted twice at the same moment: the other request stored it.
-        db.session.rollback()
-        receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
+        keys = keyring.intake_keys(db.session)
+        try:
+            receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
+            db.session.commit()
+        except IntegrityError:
+            # The same form posted twice at the same moment: the other request stored it.
+            db.session.rollback()
+            receipted = intake.submit_referral(db.session, submission, receipt, keys, secrets_)
+    except keyring.KeysMissing:
+        return _report_form_back(NOT_OPEN, 503)
+    except SQLAlchemyError:
+        # Down, locked past the timeout, read-only: nothing was stored. The pooled
+        # connections are dropped, so that the next request, once the fault has
+        # passed, opens a fresh one (a read-only SQLite connection stays read-only).
+        logger.exception("a referral could not be stored; the form went back to the person")
+        recover_storage()
+        return _report_form_back(NOT_STORED, 503)
     return render_template(
         "public/report_received.html",
         receipted=receipted,
@@ -302,8 +330,13 @@ def report() -> str:
     )
 
 
-def _blank_report_form(signs: list[str] | None = None) -> str:
+def _blank_report_form(signs: list[str] | None = None) -> str | tuple[str, int]:
     form = _referral_form(formdata=None)
+    try:
+        keyring.intake_keys(db.session)
+    except keyring.KeysMissing:
+        # Said before anyone types: a form that cannot be sent is not shown.
+        return render_template("public/report.html", form=None, notice=NOT_OPEN), 503
     form.signs.data = [code for code in signs or [] if code in WARNING_SIGNS]
     form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
     return render_template("public/report.html", form=form)

@@ -1,0 +1,107 @@
+"""A storage fault never loses what the reporter typed, and heals without a restart.
+
+Real faults, on whichever backend runs: another transaction holding the lock past the
+timeout (5 s), and connections that can only read (as after a disk remounted
+read-only, or a replica promoted late). The form comes back filled, nothing is
+stored, and the next submission after the fault works: the pooled connections that
+had failed are not reused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from portal.extensions import db
+from tests.intake_helpers import open_form, post_referral, referral_count, referral_data
+from tests.test_public_pages import text_of
+
+TYPED = "Ma tante a vendu sa maison pour ce groupe — TEXTE-À-GARDER"
+
+
+@contextmanager
+def _lock_held_elsewhere(app) -> Iterator[None]:
+    """Another process's transaction holding what a submission must write."""
+    url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, isolation_level=None, timeout=1)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    else:
+        engine = sa.create_engine(url)
+        with engine.connect() as other:
+            transaction = other.begin()
+            other.execute(sa.text("LOCK TABLE referrals IN ACCESS EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                transaction.rollback()
+        engine.dispose()
+
+
+def _read_only(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        cursor.execute("PRAGMA query_only = ON")
+    else:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor.execute("SET default_transaction_read_only = on")
+        dbapi_connection.autocommit = autocommit
+    cursor.close()
+
+
+def _assert_form_came_back(response, app, before: int) -> None:
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Rien n’a été envoyé : le portail n’a pas pu enregistrer votre demande" in (
+        text_of(response)
+    )
+    assert TYPED in page and "Éveil Intérieur" in page and 'value="21" selected' in page
+    assert "112" in text_of(response)
+    assert referral_count(app) == before
+
+
+def test_a_lock_held_past_the_timeout_gives_the_form_back(app, client, caplog):
+    before = referral_count(app)
+    form = open_form(client)
+    with _lock_held_elsewhere(app):
+        response = post_referral(client, form=form, description=TYPED)
+    _assert_form_came_back(response, app, before)
+    # The lock is gone: the same form, sent again, is stored.
+    again = client.post("/fr/signaler", data={**form, **referral_data(description=TYPED)})
+    assert again.status_code == 200 and referral_count(app) == before + 1
+
+
+def test_connections_that_can_only_read_heal_once_the_fault_has_passed(app, client):
+    before = referral_count(app)
+    form = open_form(client)
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "connect", _read_only)
+        engine.dispose()  # every connection from now on can only read
+    try:
+        response = post_referral(client, form=form, description=TYPED)
+    finally:
+        event.remove(engine, "connect", _read_only)  # the disk is writable again
+    _assert_form_came_back(response, app, before)
+    again = client.post("/fr/signaler", data={**form, **referral_data(description=TYPED)})
+    assert again.status_code == 200, "a read-only connection was reused"
+    assert referral_count(app) == before + 1
+
+
+@pytest.fixture(autouse=True)
+def _quiet_expected_errors(caplog):
+    """The failed submissions are logged (with the exception, never the request)."""
+    yield
+    logged = [r for r in caplog.records if r.name == "portal.public.views"]
+    assert all("could not be stored" in r.getMessage() for r in logged)
