@@ -108,6 +108,18 @@ class TestDatabase:
     recovery_secret: str
 
 
+def ready_installation(config: Config) -> bytes:
+    """An installation as ``portal init`` and ``portal keys init`` leave it, for a
+    server started separately: its Miviludes group private key."""
+    app = create_app(config)
+    migrate_and_load(app)
+    with app.app_context():
+        group_key = initialise_keys(db.session).private_key
+        db.session.commit()
+        db.engine.dispose()
+    return group_key
+
+
 @pytest.fixture(scope="session")
 def test_database(databases, tmp_path_factory) -> TestDatabase:
     """One database for the session: migrated with Alembic, reference data, installation keys."""

@@ -9,11 +9,8 @@ import urllib.request
 
 import pytest
 
-from portal import create_app
 from portal.config import write_secrets_file
-from portal.extensions import db
-from portal.keyring import initialise_keys
-from tests.conftest import make_config, migrate_and_load
+from tests.conftest import make_config, ready_installation
 from tests.servers import assert_no_traceback, start_production_server, unverified_tls
 
 #: Empty: the secrets come from the instance's secrets file, as ``portal init`` makes it.
@@ -25,12 +22,7 @@ def installation(databases, tmp_path):
     folder = tmp_path / "instance"
     secrets_path, _created = write_secrets_file(folder)
     config = make_config(folder, databases.create(), https=True)
-    app = create_app(config)
-    migrate_and_load(app)
-    with app.app_context():
-        initialise_keys(db.session)
-        db.session.commit()
-        db.engine.dispose()
+    ready_installation(config)
     return config, tmp_path, secrets_path
 
 

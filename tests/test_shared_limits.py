@@ -12,10 +12,7 @@ import uuid
 
 import pytest
 
-from portal import create_app
-from portal.extensions import db
-from portal.keyring import initialise_keys
-from tests.conftest import make_config, migrate_and_load
+from tests.conftest import make_config, ready_installation
 from tests.servers import (
     REDIS_URL,
     ProductionServer,
@@ -60,12 +57,7 @@ def _wrong_code(client: Browserless, server: ProductionServer) -> int:
 def installation(databases, tmp_path_factory):
     folder = tmp_path_factory.mktemp("shared-limits")
     config = make_config(folder, databases.create(), https=True)
-    app = create_app(config)
-    migrate_and_load(app)
-    with app.app_context():
-        initialise_keys(db.session)
-        db.session.commit()
-        db.engine.dispose()
+    ready_installation(config)
     return config, folder
 
 
