@@ -21,6 +21,9 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 #: Whatever the workers create (the database, its WAL) is the service account's alone.
 umask = 0o077
+#: No control socket: by default every gunicorn of the account shares one
+#: (~/.gunicorn/gunicorn.ctl), so one instance could be driven through another's.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:

@@ -99,6 +99,36 @@ def test_connections_that_can_only_read_heal_once_the_fault_has_passed(app, clie
     assert referral_count(app) == before + 1
 
 
+def test_a_reply_that_cannot_be_stored_comes_back_with_the_code_and_the_message(app, client):
+    from portal.models import Message
+    from tests.intake_helpers import FOLLOW_UP_URL, REPLY_URL, hidden, shown_receipt
+
+    receipt = shown_receipt(post_referral(client))
+    case_page = client.post(
+        FOLLOW_UP_URL["fr"],
+        data={"csrf_token": open_form(client)["csrf_token"], "receipt": receipt},
+    ).get_data(as_text=True)
+    with app.app_context():
+        messages = db.session.query(Message).count()
+    with _lock_held_elsewhere(app):
+        response = client.post(
+            REPLY_URL["fr"],
+            data={"csrf_token": hidden(case_page, "csrf_token"), "receipt": receipt, "body": TYPED},
+        )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "le portail n’a pas pu enregistrer votre demande" in text_of(response)
+    assert hidden(page, "draft") == TYPED and receipt in page
+    with app.app_context():
+        assert db.session.query(Message).count() == messages
+    # The fault has passed: confirming the code shows the case, the message ready.
+    again = client.post(
+        FOLLOW_UP_URL["fr"],
+        data={"csrf_token": hidden(page, "csrf_token"), "receipt": receipt, "draft": TYPED},
+    )
+    assert again.status_code == 200 and TYPED in again.get_data(as_text=True)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_expected_errors(caplog):
     """The failed submissions are logged (with the exception, never the request)."""

@@ -277,13 +277,18 @@ def page_expired(error: CSRFError):
     if request.endpoint == "public.follow_up_reply":
         # The case is not opened here: that costs an Argon2 run, and this path has no
         # rate limit. The code and the message go back to the rate-limited code form.
-        form = FollowUpForm(
-            formdata=None,
-            receipt=request.form.get("receipt", ""),
-            draft=request.form.get("body", ""),
-        )
-        return render_template("public/follow_up.html", form=form, notice=EXPIRED_REPLY), 400
+        return _reply_back(EXPIRED_REPLY, 400)
     return render_error(error)
+
+
+def _reply_back(notice: Notice, status: int) -> tuple[str, int]:
+    """The code form, with the code and the message typed kept for the next try."""
+    form = FollowUpForm(
+        formdata=None,
+        receipt=request.form.get("receipt", ""),
+        draft=request.form.get("body", ""),
+    )
+    return render_template("public/follow_up.html", form=form, notice=notice), status
 
 
 @localized_route(bp, {"fr": "/signaler", "en": "/report"}, methods=["GET", "POST"])
@@ -444,15 +449,20 @@ def follow_up() -> str | tuple[str, int]:
 def follow_up_reply() -> str | tuple[str, int]:
     form = ReplyForm()
     secrets_ = _intake_secrets()
-    case = followup.open_case(
-        db.session, form.receipt.data or "", _intake_keys(), secrets_.receipt_pepper
-    )
-    if case is None:
-        return _no_such_case(FollowUpForm(formdata=None))
-    if not form.validate_on_submit():
-        return _render_case(case, form), 422
-    followup.reply(db.session, case, form.body.data, form.clean_files)
-    db.session.commit()
+    try:
+        case = followup.open_case(
+            db.session, form.receipt.data or "", _intake_keys(), secrets_.receipt_pepper
+        )
+        if case is None:
+            return _no_such_case(FollowUpForm(formdata=None))
+        if not form.validate_on_submit():
+            return _render_case(case, form), 422
+        followup.reply(db.session, case, form.body.data, form.clean_files)
+        db.session.commit()
+    except SQLAlchemyError:
+        logger.exception("a reply could not be stored; the message went back to the person")
+        recover_storage()
+        return _reply_back(NOT_STORED, 503)
     case = followup.open_case(
         db.session, form.receipt.data, _intake_keys(), secrets_.receipt_pepper
     )
