@@ -213,8 +213,10 @@ def test_the_cookie_is_host_only_secure_and_strict_over_https(make_app, group_pr
     response = client.post(
         "/connexion",
         base_url="https://localhost",
-        # What Chromium sends with a same-origin form post.
-        headers={"Origin": "https://localhost", "Sec-Fetch-Site": "same-origin"},
+        headers={
+            "Origin": "https://localhost",  # as a browser sends on a same-origin post
+            "Sec-Fetch-Site": "same-origin",  # as a browser sends on a same-origin post
+        },
         data={"csrf_token": csrf_token(page), "email": person.email, "password": person.password},
     )
     header = response.headers["Set-Cookie"]

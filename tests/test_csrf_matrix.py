@@ -132,8 +132,8 @@ def test_every_post_without_a_valid_token_is_refused_and_changes_nothing(world, 
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Sec-Fetch-Site": "cross-site"},  # what Chromium sends from another site's page
-        {"Origin": "https://evil.example"},  # what an older browser sends from it
+        {"Sec-Fetch-Site": "cross-site"},  # as a browser sends from another site's page
+        {"Origin": "https://evil.example"},  # as a browser sends (older, no Fetch Metadata)
     ],
 )
 def test_each_exemption_is_guarded_by_the_cross_site_check(world, endpoint, headers):
