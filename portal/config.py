@@ -206,25 +206,30 @@ class Config:
         self._check_base_url()
         self._check_accessibility_contact()
 
+    def _required_over_https(self, name: str, demo_value: str, meaning: str) -> bool:
+        """Whether the setting was given; the local demo (HTTP) gets ``demo_value``."""
+        if getattr(self, name):
+            return True
+        if self.https:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} is required over HTTPS: {meaning}")
+        object.__setattr__(self, name, demo_value)
+        return False
+
     def _check_accessibility_contact(self) -> None:
-        if not self.accessibility_contact:
-            if self.https:
-                raise ConfigError(
-                    f"{ENV_PREFIX}ACCESSIBILITY_CONTACT is required over HTTPS: the e-mail "
-                    "address the accessibility statement gives to people who cannot use a page"
-                )
-            object.__setattr__(self, "accessibility_contact", DEMO_ACCESSIBILITY_CONTACT)
-        elif not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.accessibility_contact):
+        given = self._required_over_https(
+            "accessibility_contact",
+            DEMO_ACCESSIBILITY_CONTACT,
+            "the e-mail address the accessibility statement gives to people who cannot use a page",
+        )
+        if given and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.accessibility_contact):
             raise ConfigError(f"{ENV_PREFIX}ACCESSIBILITY_CONTACT must be an e-mail address")
 
     def _check_base_url(self) -> None:
-        if not self.base_url:
-            if self.https:
-                raise ConfigError(
-                    f"{ENV_PREFIX}BASE_URL is required over HTTPS: the address people reach "
-                    "the portal at, e.g. https://signalement.miviludes.gouv.fr"
-                )
-            object.__setattr__(self, "base_url", DEMO_BASE_URL)
+        if not self._required_over_https(
+            "base_url",
+            DEMO_BASE_URL,
+            "the address people reach the portal at, e.g. https://signalement.miviludes.gouv.fr",
+        ):
             return
         parts = urlsplit(self.base_url)
         schemes = {"https"} if self.https else {"http", "https"}
@@ -242,11 +247,6 @@ class Config:
                 f"not {self.base_url!r}"
             )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc}")
-
-    @property
-    def origin(self) -> str:
-        """The origin a browser names when it posts one of our own forms."""
-        return self.base_url
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, strict: bool = True) -> Config:

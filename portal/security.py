@@ -73,7 +73,7 @@ def reject_cross_site_post() -> None:
             abort(403)
         return
     origin = request.headers.get("Origin")
-    if origin is not None and origin != current_app.extensions["portal.config"].origin:
+    if origin is not None and origin != current_app.extensions["portal.config"].base_url:
         abort(403)
 
 

@@ -122,7 +122,7 @@ def test_a_base_url_that_is_not_an_https_origin_is_refused(tmp_path, url):
 
 def test_the_base_url_is_kept_as_an_origin(tmp_path):
     config = Config.from_env(_env(tmp_path, **_all_secrets(), base_url="https://Portal.example.fr/"))
-    assert config.origin == "https://Portal.example.fr"
+    assert config.base_url == "https://Portal.example.fr"
 
 
 def test_several_workers_counting_in_memory_are_refused():

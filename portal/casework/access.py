@@ -123,14 +123,14 @@ def attachment_place(referral: Referral, attachment: Attachment, part: str) -> c
     return crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, part)
 
 
-def _may_read_attachment(user: User, attachment: Attachment) -> bool:
+def _reads_thread(user: User) -> bool:
     """Files the reporter attached to a reply belong to the thread (reporter ↔
     Miviludes), which an association does not see."""
-    return _reads_thread(user) or attachment.message_id is None
-
-
-def _reads_thread(user: User) -> bool:
     return user.is_miviludes
+
+
+def _listed(attachment: Attachment, *, with_thread: bool) -> bool:
+    return with_thread or attachment.message_id is None
 
 
 def list_attachments(
@@ -140,7 +140,7 @@ def list_attachments(
     when ``with_thread``."""
     listed = []
     for attachment in referral.attachments:
-        if attachment.message_id is not None and not with_thread:
+        if not _listed(attachment, with_thread=with_thread):
             continue
         details = json.loads(
             crypto.open_item(
@@ -236,7 +236,7 @@ def open_attachment(
             Attachment.referral_id == referral.id, Attachment.public_id == public_id
         )
     )
-    if attachment is None or not _may_read_attachment(user, attachment):
+    if attachment is None or not _listed(attachment, with_thread=_reads_thread(user)):
         return None
     data_key = open_data_key(session, user, private_key, referral)
     details = json.loads(

@@ -252,6 +252,7 @@ EXPIRED_REPLY = Notice(
     ),
 )
 
+
 def _report_limit() -> str:
     """Per client (``PORTAL_REPORT_LIMIT``, 20 an hour). Only stored referrals count, so
     a person correcting their form is never stopped, and a robot cannot flood the queue."""
@@ -296,9 +297,7 @@ def _reply_back(notice: Notice, status: int) -> tuple[str, int]:
     _report_limit,
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 200,
-    on_breach=lambda _limit: current_app.make_response(
-        _report_form_back(TOO_MANY_REFERRALS, 429)
-    ),
+    on_breach=lambda _limit: current_app.make_response(_report_form_back(TOO_MANY_REFERRALS, 429)),
 )
 def report() -> str:
     if request.method != "POST":
@@ -336,12 +335,12 @@ def report() -> str:
 
 
 def _blank_report_form(signs: list[str] | None = None) -> str | tuple[str, int]:
-    form = _referral_form(formdata=None)
     try:
         keyring.intake_keys(db.session)
     except keyring.KeysMissing:
         # Said before anyone types: a form that cannot be sent is not shown.
         return render_template("public/report.html", form=None, notice=NOT_OPEN), 503
+    form = _referral_form(formdata=None)
     form.signs.data = [code for code in signs or [] if code in WARNING_SIGNS]
     form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
     return render_template("public/report.html", form=form)
