@@ -19,12 +19,13 @@ from sqlalchemy import table as sa_table
 import crypto
 from portal import accounts, demo
 from portal.config import (
+    SECRET_NAMES,
     Config,
     ConfigError,
     database_url_from_env,
     instance_path_from_env,
     secrets_file,
-    secrets_in_environment,
+    secrets_missing_from_environment,
     write_secrets_file,
 )
 from portal.extensions import db
@@ -35,10 +36,17 @@ from portal.keyring import (
     intake_keys,
     recover_group_private_key,
 )
-from portal.models import ROLES, Association
+from portal.models import ROLES, Association, utcnow
 from portal.public.intake import Secrets
 from portal.records import outbox
-from portal.records.audit import verify_chain
+from portal.records.audit import (
+    NOTED_HEAD_MISSING,
+    AuditLogBroken,
+    audit_key,
+    publish_head,
+    seal_unkeyed_events,
+    verify_chain,
+)
 from portal.reference import load_reference_data
 from portal.urls import external_url
 
@@ -89,7 +97,8 @@ def init_command(fresh_start: bool) -> None:
     accounts: the file was lost, and new secrets would orphan every receipt issued.
     """
     instance = instance_path_from_env()
-    if not (secrets_file(instance).exists() or secrets_in_environment() or fresh_start):
+    missing_from_environment = secrets_missing_from_environment()
+    if not (secrets_file(instance).exists() or not missing_from_environment or fresh_start):
         held = {
             table: n for table, n in _what_the_database_holds(database_url_from_env()).items() if n
         }
@@ -99,21 +108,37 @@ def init_command(fresh_start: bool) -> None:
                 f"{held.get('users', 0)} accounts, but the secrets file "
                 f"{secrets_file(instance)} is missing. New secrets would make every "
                 "receipt code ever issued useless. Restore that file from the backup "
-                "(mode 0600), or give PORTAL_SECRET_KEY, PORTAL_RECEIPT_PEPPER and "
-                "PORTAL_BLIND_INDEX_KEY in the environment; `portal init --fresh-start` "
+                "(mode 0600), or give the secrets in the environment (still missing: "
+                f"{', '.join(missing_from_environment)}); `portal init --fresh-start` "
                 "only to begin again on purpose."
             )
-    secrets_path, created = write_secrets_file(instance)
-    click.echo(f"{'Created' if created else 'Kept'} secrets file {secrets_path}")
+    secrets_path, added = write_secrets_file(instance)
+    if not added:
+        click.echo(f"Kept secrets file {secrets_path}")
+    elif len(added) == len(SECRET_NAMES):
+        click.echo(f"Created secrets file {secrets_path}: back it up apart from the database")
+    else:
+        click.echo(f"Added {', '.join(added)} to secrets file {secrets_path}: back it up again")
     app = _create_app()
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         report = load_reference_data(db.session)
+        try:
+            sealed = seal_unkeyed_events(db.session, audit_key())
+        except AuditLogBroken as error:
+            db.session.rollback()
+            raise click.ClickException(
+                f"the audit log written before it was keyed does not verify at event "
+                f"{error.event_id}: nothing was changed. Run `portal audit verify` and "
+                "keep a copy of the database before deciding what to do."
+            ) from None
         db.session.commit()
     click.echo(
         f"Reference data added: {report.regions} regions, {report.departements} départements, "
         f"{report.associations} associations"
     )
+    if sealed:
+        click.echo(f"Audit log: {sealed} events written before it was keyed are now sealed")
 
 
 @main.group("keys")
@@ -176,18 +201,62 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
+def _noted_head(_context, _parameter, value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        head = bytes.fromhex(value.strip())
+    except ValueError:
+        head = b""
+    if len(head) != 32:
+        raise click.BadParameter("a head is 64 hexadecimal characters, as published")
+    return head
+
+
 @audit_group.command("verify")
-def audit_verify_command() -> None:
-    """Recompute the chain; name the first broken event (exit status 1)."""
-    result = verify_chain(db.session)
-    if result.intact:
-        click.echo(f"{result.events} events, chain intact. Head: {result.head.hex()}")
+@click.option(
+    "--head",
+    "noted_head",
+    callback=_noted_head,
+    metavar="HASH",
+    help="A head noted earlier (published daily): it must still be in the log.",
+)
+def audit_verify_command(noted_head: bytes | None) -> None:
+    """Check every seal; name the first event that fails (exit status 1)."""
+    result = verify_chain(db.session, audit_key(), noted_head)
+    if not result.intact:
+        if result.reason == NOTED_HEAD_MISSING:
+            click.echo(f"Audit log: {result.reason}.", err=True)
+        else:
+            click.echo(f"Audit log: event {result.broken_at} {result.reason}.", err=True)
         click.echo(
-            "Note the head somewhere else: cutting events off the end leaves no trace inside."
+            f"The {result.events} events before it verify (last good head: {result.head.hex()}).",
+            err=True,
         )
-        return
-    click.echo(f"Chain broken at event {result.broken_at}: it {result.reason}.", err=True)
-    raise SystemExit(1)
+        raise SystemExit(1)
+    click.echo(f"Audit log: {result.events} events, every seal verifies.")
+    click.echo(f"Head: event {result.head_id}, {result.head.hex()}")
+    if result.noted_head_at is not None:
+        click.echo(
+            f"The noted head is event {result.noted_head_at}; "
+            f"{result.head_id - result.noted_head_at} events were added since."
+        )
+    else:
+        click.echo(
+            "Events cut off the end leave no trace inside the log: check against a head "
+            "noted elsewhere (--head), such as the one `portal audit publish-head` sends."
+        )
+
+
+@audit_group.command("publish-head")
+def audit_publish_head_command() -> None:
+    """Verify the log and publish its head outside the database: a line in the server
+    log and an e-mail to every administrator (through the outbox). Run it daily."""
+    result, line = publish_head(db.session, audit_key(), utcnow())
+    db.session.commit()
+    click.echo(line, err=not result.intact)
+    if not result.intact:
+        raise SystemExit(1)
 
 
 def _account_or_fail(email: str):

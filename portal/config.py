@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "PORTAL_"
 SECRETS_FILENAME = "secrets.json"
-#: Secrets the installation needs; each is 32 random bytes, hex-encoded.
-SECRET_NAMES = ("secret_key", "receipt_pepper", "blind_index_key")
+#: Secrets the installation needs; each is 32 random bytes, hex-encoded. Losing
+#: ``receipt_pepper`` orphans every receipt code, ``blind_index_key`` the index,
+#: ``audit_key`` the means to verify the audit log: all belong in the backup.
+SECRET_NAMES = ("secret_key", "receipt_pepper", "blind_index_key", "audit_key")
 MIN_SECRET_LENGTH = 32
 DEFAULT_QUICK_EXIT_URL = "https://meteofrance.com/"
 #: Where the local HTTP demo is served (``make run``); production names its own address.
@@ -80,9 +82,13 @@ def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     return env.get(ENV_PREFIX + "DATABASE_URL") or default
 
 
-def secrets_in_environment(environ: Mapping[str, str] | None = None) -> bool:
+def secrets_missing_from_environment(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The variables still to set for an installation that keeps its secrets in the
+    environment rather than in the secrets file."""
     env = os.environ if environ is None else environ
-    return all(env.get(ENV_PREFIX + name.upper()) for name in SECRET_NAMES)
+    return [
+        ENV_PREFIX + name.upper() for name in SECRET_NAMES if not env.get(ENV_PREFIX + name.upper())
+    ]
 
 
 def keep_instance_private(instance_path: Path, database_url: str) -> None:
@@ -106,22 +112,30 @@ def secrets_file(instance_path: Path) -> Path:
     return instance_path / SECRETS_FILENAME
 
 
-def write_secrets_file(instance_path: Path) -> tuple[Path, bool]:
-    """Create the secrets file once; return its path and whether it was created.
+def write_secrets_file(instance_path: Path) -> tuple[Path, list[str]]:
+    """Create the secrets file, or add the secrets a newer version needs to it; return
+    its path and the names added (all of them when the file is new).
 
-    An existing file is never overwritten: replacing the pepper or the index key
-    would orphan every receipt code and blind-index token already issued.
+    A value already in the file is never replaced: replacing the pepper or the index
+    key would orphan every receipt code and blind-index token already issued, the
+    audit key every seal of the audit log.
     """
     path = secrets_file(instance_path)
     instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.exists():
-        return path, False
-    values = {name: secrets.token_hex(32) for name in SECRET_NAMES}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    values = _read_secrets_file(path, strict=True)
+    added = [name for name in SECRET_NAMES if not values.get(name)]
+    if not added:
+        return path, []
+    values.update({name: secrets.token_hex(32) for name in added})
+    partial = path.with_name(f".{path.name}.{os.getpid()}.new")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(values, handle, indent=2)
         handle.write("\n")
-    return path, True
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    return path, added
 
 
 def _read_secrets_file(path: Path, *, strict: bool) -> dict[str, str]:
@@ -159,6 +173,9 @@ class Config:
     secret_key: str = field(repr=False)
     receipt_pepper: str = field(repr=False)
     blind_index_key: str = field(repr=False)
+    #: Seals the audit log (HMAC); kept out of the database so that whoever can write
+    #: there cannot rewrite the log unseen.
+    audit_key: str = field(repr=False)
     #: Serve cookies with ``Secure`` and the ``__Host-`` prefix; off only for local HTTP demos.
     https: bool = True
     #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.

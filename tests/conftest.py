@@ -36,6 +36,11 @@ def _test_secret() -> str:
     return secrets.token_hex(32)
 
 
+#: One audit key for the whole run: the apps of a run share the session database, whose
+#: log, like an installation's, is sealed under one key.
+AUDIT_KEY = _test_secret()
+
+
 def make_config(instance_path: Path, database_url: str, **overrides) -> Config:
     values = {
         "instance_path": instance_path,
@@ -43,6 +48,7 @@ def make_config(instance_path: Path, database_url: str, **overrides) -> Config:
         "secret_key": _test_secret(),
         "receipt_pepper": _test_secret(),
         "blind_index_key": _test_secret(),
+        "audit_key": AUDIT_KEY,
         "https": False,
         "testing": True,
     }

@@ -51,9 +51,7 @@ def referral_data(**overrides) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def post_referral(
-    client, lang: str = "fr", files=(), form=None, environ_base=None, **overrides
-):
+def post_referral(client, lang: str = "fr", files=(), form=None, environ_base=None, **overrides):
     form = form or open_form(client, lang)
     data = {**form, **referral_data(**overrides)}
     if files:

@@ -109,7 +109,7 @@ MUTANTS = (
         (
             (
                 "def accounts_page() -> str:\n    _admin_only()\n",
-                'def accounts_page() -> str:\n    _admin_only()\n'
+                "def accounts_page() -> str:\n    _admin_only()\n"
                 '    raise RuntimeError("mutant")\n',
             ),
         ),

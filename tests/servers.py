@@ -115,6 +115,7 @@ def production_environment(config: Config, **extra: str) -> dict[str, str]:
             "PORTAL_SECRET_KEY": config.secret_key,
             "PORTAL_RECEIPT_PEPPER": config.receipt_pepper,
             "PORTAL_BLIND_INDEX_KEY": config.blind_index_key,
+            "PORTAL_AUDIT_KEY": config.audit_key,
             "PORTAL_HTTPS": "true",
             "PORTAL_RATELIMIT_STORAGE_URI": REDIS_URL,
             # Counters of this server only, so runs never see each other's.

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
 from portal.cli import main
+from portal.config import SECRET_NAMES
 from portal.models import Association, AssociationCoverage, Departement, Region
 
 
@@ -76,8 +77,8 @@ def test_init_keeps_an_administrators_correction(databases, tmp_path, monkeypatc
 
 def test_app_refuses_to_start_without_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "empty"))
-    for name in ("SECRET_KEY", "RECEIPT_PEPPER", "BLIND_INDEX_KEY"):
-        monkeypatch.delenv(f"PORTAL_{name}", raising=False)
+    for name in SECRET_NAMES:
+        monkeypatch.delenv(f"PORTAL_{name.upper()}", raising=False)
     result = CliRunner().invoke(main, ["routes"])
     assert result.exit_code != 0
 
@@ -130,7 +131,7 @@ def test_accounts_and_keys_from_the_command_line(databases, tmp_path, monkeypatc
     assert "a@example.fr: keys granted" in recovered.output
     assert runner.invoke(main, ["users", "disable", "p@example.fr"]).exit_code == 0
     audit = runner.invoke(main, ["audit", "verify"])
-    assert audit.exit_code == 0 and "chain intact" in audit.output
+    assert audit.exit_code == 0 and "every seal verifies" in audit.output
 
 
 def test_init_refuses_to_orphan_the_receipts_of_an_existing_database(
@@ -182,3 +183,30 @@ def test_init_on_an_empty_database_creates_the_secrets(databases, tmp_path, monk
     monkeypatch.setenv("PORTAL_HTTPS", "false")
     result = CliRunner().invoke(main, ["init"])
     assert result.exit_code == 0 and "Created secrets file" in result.output
+
+
+def test_init_adds_a_secret_a_newer_version_needs_and_keeps_the_others(
+    databases, tmp_path, monkeypatch
+):
+    """An installation from before the audit key: its file gains the key, nothing else."""
+    import json
+
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o700)
+    older = {name: f"{name}-" + "0" * 40 for name in SECRET_NAMES if name != "audit_key"}
+    secrets_path = instance / "secrets.json"
+    secrets_path.write_text(json.dumps(older))
+    secrets_path.chmod(0o600)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", databases.create())
+    monkeypatch.setenv("PORTAL_HTTPS", "false")
+    for name in SECRET_NAMES:
+        monkeypatch.delenv(f"PORTAL_{name.upper()}", raising=False)
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert f"Added audit_key to secrets file {secrets_path}: back it up again" in result.output
+    now = json.loads(secrets_path.read_text())
+    assert {name: now[name] for name in older} == older and len(now["audit_key"]) == 64
+    assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
+    again = CliRunner().invoke(main, ["init"])
+    assert "Kept secrets file" in again.output and json.loads(secrets_path.read_text()) == now

@@ -56,13 +56,13 @@ def test_defaults_to_sqlite_in_the_instance_folder(tmp_path):
 
 
 def test_secrets_file_is_created_once_with_mode_0600(tmp_path):
-    path, created = write_secrets_file(tmp_path)
-    assert created
+    path, added = write_secrets_file(tmp_path)
+    assert added == list(SECRET_NAMES)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     first = path.read_text()
     assert set(json.loads(first)) == set(SECRET_NAMES)
-    _, created_again = write_secrets_file(tmp_path)
-    assert not created_again and path.read_text() == first
+    _, added_again = write_secrets_file(tmp_path)
+    assert added_again == [] and path.read_text() == first
     config = Config.from_env(_env(tmp_path))
     assert config.receipt_pepper == json.loads(first)["receipt_pepper"]
 
@@ -121,7 +121,9 @@ def test_a_base_url_that_is_not_an_https_origin_is_refused(tmp_path, url):
 
 
 def test_the_base_url_is_kept_as_an_origin(tmp_path):
-    config = Config.from_env(_env(tmp_path, **_all_secrets(), base_url="https://Portal.example.fr/"))
+    config = Config.from_env(
+        _env(tmp_path, **_all_secrets(), base_url="https://Portal.example.fr/")
+    )
     assert config.base_url == "https://Portal.example.fr"
 
 

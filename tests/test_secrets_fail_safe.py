@@ -9,12 +9,12 @@ import urllib.request
 
 import pytest
 
-from portal.config import write_secrets_file
+from portal.config import SECRET_NAMES, write_secrets_file
 from tests.conftest import make_config, ready_installation
 from tests.servers import assert_no_traceback, start_production_server, unverified_tls
 
 #: Empty: the secrets come from the instance's secrets file, as ``portal init`` makes it.
-FROM_THE_FILE = {"PORTAL_SECRET_KEY": "", "PORTAL_RECEIPT_PEPPER": "", "PORTAL_BLIND_INDEX_KEY": ""}
+FROM_THE_FILE = {f"PORTAL_{name.upper()}": "" for name in SECRET_NAMES}
 
 
 @pytest.fixture

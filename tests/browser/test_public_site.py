@@ -19,9 +19,7 @@ ALL_PAGES = [(lang, url) for lang, pages in PUBLIC_PAGES.items() for url, _ in p
 
 
 @pytest.mark.parametrize(("lang", "url"), ALL_PAGES)
-def test_public_page_passes_every_check(
-    live_server, page, axe_source, html_checker, lang, url
-):
+def test_public_page_passes_every_check(live_server, page, axe_source, html_checker, lang, url):
     browser_page, watch = page
     response = browser_page.goto(live_server + url)
     assert response.status == 200
@@ -33,9 +31,7 @@ def test_public_page_passes_every_check(
     "url",
     ["/fr/qui-contacter?postcode=abc", "/en/who-to-contact?postcode=21000", "/fr/page-absente"],
 )
-def test_error_and_result_states_pass_every_check(
-    live_server, page, axe_source, html_checker, url
-):
+def test_error_and_result_states_pass_every_check(live_server, page, axe_source, html_checker, url):
     browser_page, watch = page
     browser_page.goto(live_server + url)
     browser_page.wait_for_load_state("networkidle")
