@@ -97,6 +97,10 @@ browser:
 		echo "Installing Debian's Java runtime for the HTML checker"; \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		echo "Installing Debian's nginx for the reverse-proxy tests"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx; }
 
 clean:
 	rm -rf $(VENV) node_modules $(DSFR) .pytest_cache .ruff_cache artifacts

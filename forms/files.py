@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from portal.attachments import (
+    CHECK_SECONDS,
     MAX_FILE_BYTES,
     MAX_FILES,
     MAX_TOTAL_BYTES,
@@ -28,7 +31,13 @@ FILE_ERRORS = {
         "be far too large once opened. Save it again as a plain ODT, DOCX or PDF file."
     ),
     "size": _l("%(name)s: this file is larger than 10 MB."),
+    "unsafe": _l(
+        "%(name)s: this file could not be checked safely and was refused. Send it in "
+        "another format (PDF, JPEG or PNG) or a smaller version of it."
+    ),
 }
+#: Seconds all the files of one form may take to check, within gunicorn's timeout.
+CHECK_BUDGET_SECONDS = 40
 
 
 def uploaded_names(field) -> list[str]:
@@ -47,9 +56,15 @@ def check_uploads(field, *, keep_original: bool) -> list[CleanFile]:
             _l("Your files add up to more than 25 MB. Send fewer or smaller files.")
         )
     accepted, errors = [], []
+    deadline = time.monotonic() + CHECK_BUDGET_SECONDS
     for name, data in contents:
+        seconds = min(CHECK_SECONDS, deadline - time.monotonic())
         try:
-            accepted.append(inspect_upload(name, data, keep_original=keep_original))
+            if seconds < 1:
+                raise RejectedFile("unsafe")
+            accepted.append(
+                inspect_upload(name, data, keep_original=keep_original, seconds=seconds)
+            )
         except RejectedFile as rejected:
             errors.append(str(FILE_ERRORS[rejected.reason] % {"name": name[:80]}))
     if errors:

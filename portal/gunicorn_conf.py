@@ -5,6 +5,7 @@ worker). The access log keeps what operations need and nothing that identifies a
 visitor: no client address, no user agent, no query string, no referrer.
 """
 
+import functools
 import multiprocessing
 import os
 
@@ -44,3 +45,35 @@ def post_worker_init(worker) -> None:
     import gc
 
     gc.freeze()
+
+
+#: A request body above this leaves freed buffers that glibc keeps in the worker's heap.
+LARGE_BODY_BYTES = 1024 * 1024
+
+
+def post_request(worker, req, environ, resp) -> None:
+    """After a large upload, hand the freed heap back to the system: without it a
+    worker kept about 45 MB more after a 10 MB photo until it was recycled (measured
+    by tests/browser/test_upload_memory.py)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if length > LARGE_BODY_BYTES:
+        _release_free_heap()
+
+
+def _release_free_heap() -> None:
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, looked up once (``None`` on another C library)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
