@@ -132,21 +132,30 @@ def start_production_server(
     *,
     workers: int = 2,
     gunicorn_args: tuple[str, ...] = (),
+    behind: str = "",
     **extra_env: str,
 ) -> ProductionServer:
-    """gunicorn with the project's own settings (portal/gunicorn_conf.py) and TLS."""
+    """gunicorn with the project's own settings (portal/gunicorn_conf.py) and TLS.
+
+    ``behind``: the public HTTPS address of a reverse proxy that terminates TLS in
+    front of it; gunicorn then speaks plain HTTP on the loopback address and trusts
+    one proxy's ``X-Forwarded-*`` (``PORTAL_PROXY_COUNT=1``), as in production."""
     folder.mkdir(parents=True, exist_ok=True)
-    cert, key = throwaway_certificate(folder)
     port = free_port()
-    url = f"https://127.0.0.1:{port}"
+    url = f"{'http' if behind else 'https'}://127.0.0.1:{port}"
+    tls_args: tuple[str, ...] = ()
+    if not behind:
+        cert, key = throwaway_certificate(folder)
+        tls_args = ("--certfile", str(cert), "--keyfile", str(key))
+    proxy_env = {"PORTAL_PROXY_COUNT": "1"} if behind else {}
     env = production_environment(
         config,
         HOST="127.0.0.1",
         PORT=str(port),
         PORTAL_WORKERS=str(workers),
-        PORTAL_BASE_URL=url,
+        PORTAL_BASE_URL=behind or url,
         PORTAL_ACCESSIBILITY_CONTACT=config.accessibility_contact,
-        **extra_env,
+        **{**proxy_env, **extra_env},
     )
     log_path = folder / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
@@ -155,10 +164,7 @@ def start_production_server(
                 str(GUNICORN),
                 "-c",
                 "python:portal.gunicorn_conf",
-                "--certfile",
-                str(cert),
-                "--keyfile",
-                str(key),
+                *tls_args,
                 *gunicorn_args,
                 "portal:create_app()",
             ],
