@@ -6,7 +6,10 @@ import logging
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import recover_storage
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,16 @@ MESSAGES = {
     ),
 }
 GENERIC = (_l("An error occurred"), _l("The portal could not answer this request."))
+#: The database cannot be reached, is locked past the timeout or cannot be written.
+STORAGE_FAULT = (
+    _l("The portal is unavailable for a moment"),
+    _l(
+        "A technical problem on our side stops the portal from answering just now. "
+        "Please try again in a few minutes. If someone is in danger, call 17 or 112 now."
+    ),
+)
+#: Seconds a client is asked to wait after a storage fault.
+RETRY_AFTER_SECONDS = 30
 
 
 def render_error(error: HTTPException):
@@ -81,6 +94,18 @@ def _render_unexpected(error: Exception):
     return render_error(InternalServerError())
 
 
+def _render_storage_fault(error: OperationalError):
+    """A fault that passes (an outage, a lock, a read-only disk): 503, not 500, and the
+    pool renewed so the next request heals. Forms that hold typed text catch the fault
+    themselves and give the text back; this is for every other page."""
+    logger.error("the database could not answer: %s", type(error.orig).__name__)
+    recover_storage()
+    title, explanation = STORAGE_FAULT
+    response = render_template("errors/error.html", code=503, title=title, explanation=explanation)
+    return response, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(OperationalError, _render_storage_fault)
     app.register_error_handler(Exception, _render_unexpected)

@@ -134,4 +134,40 @@ def _quiet_expected_errors(caplog):
     """The failed submissions are logged (with the exception, never the request)."""
     yield
     logged = [r for r in caplog.records if r.name == "portal.public.views"]
-    assert all("could not be stored" in r.getMessage() for r in logged)
+    expected = ("could not be stored", "stored but the case could not be shown again")
+    assert all(any(part in r.getMessage() for part in expected) for r in logged)
+
+
+def test_a_reply_stored_but_not_shown_again_says_it_was_sent(app, client, monkeypatch):
+    """The database fails right after the reply was committed: the person is told it
+    was sent (it was), not asked to send it again."""
+    from portal.models import Message
+    from portal.public import views
+    from tests.intake_helpers import FOLLOW_UP_URL, REPLY_URL, hidden, shown_receipt
+
+    receipt = shown_receipt(post_referral(client))
+    case_page = client.post(
+        FOLLOW_UP_URL["fr"],
+        data={"csrf_token": open_form(client)["csrf_token"], "receipt": receipt},
+    ).get_data(as_text=True)
+    with app.app_context():
+        messages = db.session.query(Message).count()
+    opened = views.followup.open_case
+    calls = []
+
+    def fails_once_stored(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second opening comes after the commit
+            raise sa.exc.OperationalError("SELECT", {}, ConnectionError("server closed"))
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(views.followup, "open_case", fails_once_stored)
+    response = client.post(
+        REPLY_URL["fr"],
+        data={"csrf_token": hidden(case_page, "csrf_token"), "receipt": receipt, "body": TYPED},
+    )
+    assert response.status_code == 200
+    assert "Votre message a bien été envoyé" in text_of(response)
+    assert f'value="{receipt}"' in response.get_data(as_text=True)  # the code, kept
+    with app.app_context():
+        assert db.session.query(Message).count() == messages + 1

@@ -243,6 +243,21 @@ NOT_OPEN = Notice(
         "near you (see “Who to contact”). If someone is in danger, call 17 or 112 now."
     ),
 )
+NOT_READ = Notice(
+    _l("Your request cannot be shown for the moment"),
+    _l(
+        "A technical problem on our side stopped the portal from reading your request. "
+        "Your code is kept below: please try again in a few minutes. If someone is in "
+        "danger, call 17 or 112 now."
+    ),
+)
+SENT_NOT_SHOWN = Notice(
+    _l("Your message was sent"),
+    _l(
+        "It is stored with your request, but the portal could not show your request "
+        "again just now. Confirm your code in a few minutes to see it."
+    ),
+)
 EXPIRED_REPLY = Notice(
     _l("This page had expired: your message was not sent"),
     _l(
@@ -434,9 +449,14 @@ def follow_up() -> str | tuple[str, int]:
     form = FollowUpForm()
     if not form.validate_on_submit():
         return render_template("public/follow_up.html", form=form)
-    case = followup.open_case(
-        db.session, form.receipt.data, _intake_keys(), _intake_secrets().receipt_pepper
-    )
+    try:
+        case = followup.open_case(
+            db.session, form.receipt.data, _intake_keys(), _intake_secrets().receipt_pepper
+        )
+    except SQLAlchemyError:
+        logger.exception("a follow-up could not be read; the code went back to the person")
+        recover_storage()
+        return render_template("public/follow_up.html", form=form, notice=NOT_READ), 503
     if case is None:
         return _no_such_case(form)
     reply = ReplyForm(formdata=None, receipt=form.receipt.data, body=form.draft.data or "")
@@ -462,9 +482,15 @@ def follow_up_reply() -> str | tuple[str, int]:
         logger.exception("a reply could not be stored; the message went back to the person")
         recover_storage()
         return _reply_back(NOT_STORED, 503)
-    case = followup.open_case(
-        db.session, form.receipt.data, _intake_keys(), secrets_.receipt_pepper
-    )
+    try:
+        case = followup.open_case(
+            db.session, form.receipt.data, _intake_keys(), secrets_.receipt_pepper
+        )
+    except SQLAlchemyError:
+        logger.exception("a reply was stored but the case could not be shown again")
+        recover_storage()
+        code_form = FollowUpForm(formdata=None, receipt=form.receipt.data)
+        return render_template("public/follow_up.html", form=code_form, notice=SENT_NOT_SHOWN)
     return _render_case(case, ReplyForm(formdata=None, receipt=form.receipt.data), sent=True)
 
 
