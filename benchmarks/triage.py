@@ -107,6 +107,7 @@ def build_app(database: Database, workdir: Path):
         secret_key=secrets.token_urlsafe(32),
         receipt_pepper=secrets.token_urlsafe(32),
         blind_index_key=secrets.token_urlsafe(32),
+        audit_key=secrets.token_urlsafe(32),
         https=False,
     )
     app = create_app(config)

@@ -17,6 +17,7 @@ child runs as the service's account and could read what the account can read.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import resource
@@ -99,6 +100,7 @@ def run_isolated(
 def _run_child(write_end: int, work: Work, args: tuple, seconds: float, memory_bytes: int):
     status = _FAILED
     try:
+        faulthandler.disable()  # a crash is reported by the parent, once, without a dump
         for number in _RESET_SIGNALS:
             signal.signal(number, signal.SIG_DFL)
         cpu = max(1, int(seconds))

@@ -86,8 +86,10 @@ class DatabaseFactory:
         if not self._schemas:
             return
         engine = sa.create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            for schema in self._schemas:
+        for schema in self._schemas:
+            # One transaction each: dropping them all at once takes a lock per table
+            # of every schema, past PostgreSQL's max_locks_per_transaction.
+            with engine.begin() as connection:
                 connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
 
