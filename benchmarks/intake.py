@@ -14,6 +14,14 @@ Results are printed and written to artifacts/benchmarks/intake.json.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, Python puts this folder first on the path, where benchmarks/http.py
+# would stand for the standard library's http package: the project's root instead.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
 import argparse
 import http.client
 import json
@@ -23,15 +31,11 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 DESCRIPTION = ("Ma sœur suit les séances d'un coach en bien-être depuis deux ans. " * 32)[:2048]
 

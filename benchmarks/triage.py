@@ -23,6 +23,14 @@ written to artifacts/benchmarks/triage.json.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, Python puts this folder first on the path, where benchmarks/http.py
+# would stand for the standard library's http package: the project's root instead.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
 import argparse
 import gc
 import json
@@ -32,31 +40,26 @@ import random
 import re
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import crypto  # noqa: E402
-from benchmarks.intake import percentile  # noqa: E402
-from portal import accounts, create_app  # noqa: E402
-from portal.casework import status_counts  # noqa: E402
-from portal.config import Config  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.keyring import initialise_keys, intake_keys  # noqa: E402
-from portal.models import BlindIndexEntry, Departement, Referral, utcnow  # noqa: E402
-from portal.public.intake import Secrets, Submission, submit_referral  # noqa: E402
-from portal.reference import load_reference_data  # noqa: E402
-from portal.vocabulary import DOMAINS  # noqa: E402
+import crypto
+from benchmarks.intake import percentile
+from portal import accounts, create_app
+from portal.casework import status_counts
+from portal.config import Config
+from portal.extensions import db
+from portal.keyring import initialise_keys, intake_keys
+from portal.models import BlindIndexEntry, Departement, Referral, utcnow
+from portal.public.intake import Secrets, Submission, submit_referral
+from portal.reference import load_reference_data
+from portal.vocabulary import DOMAINS
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH = 20_000

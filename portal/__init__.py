@@ -12,10 +12,11 @@ from portal import auth, errors, i18n, security, templating, urls
 from portal.backoffice import bp as backoffice_bp
 from portal.config import Config, keep_instance_private
 from portal.content import GuideLibrary
-from portal.extensions import babel, csrf, db, limiter, migrate
+from portal.extensions import babel, csrf, db, init_limiter, migrate
 from portal.models.base import render_migration_item
 from portal.partners import bp as partners_bp
 from portal.public import bp as public_bp
+from portal.public import pages
 from portal.requests import PortalRequest
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -76,13 +77,14 @@ def create_app(config: Config | None = None) -> Flask:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.current_language)
-    limiter.init_app(app)
+    init_limiter(app)
 
     app.extensions["portal.guides"] = GuideLibrary(
         PACKAGE_ROOT / "content", {"accessibility_contact": config.accessibility_contact}
     )
 
     i18n.init_app(app)
+    pages.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

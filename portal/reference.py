@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.extensions import once_per_process
 from portal.models import Association, AssociationCoverage, Departement, Region
 
 
@@ -90,19 +90,9 @@ def load_reference_data(session: Session) -> LoadReport:
     return LoadReport(len(new_regions), len(new_departements), len(new_associations))
 
 
-def _once_per_process(name: str, build):
-    """Regions and départements never change while the portal runs: read them once.
-    The referral form is the page a broadcast sends crowds to, and the triage queue
-    offers both lists as filters on every page."""
-    cached = current_app.extensions.get(name)
-    if cached is None:
-        cached = current_app.extensions[name] = build()
-    return cached
-
-
 def departement_choices(session: Session) -> list[tuple[str, str]]:
     """``("21", "21 – Côte-d'Or")`` for each département, in code order."""
-    return _once_per_process(
+    return once_per_process(
         "portal.departement_choices",
         lambda: [
             (d.code, d.label)
@@ -112,7 +102,7 @@ def departement_choices(session: Session) -> list[tuple[str, str]]:
 
 
 def region_choices(session: Session) -> list[tuple[str, str]]:
-    return _once_per_process(
+    return once_per_process(
         "portal.region_choices",
         lambda: [(r.code, r.name) for r in session.scalars(select(Region).order_by(Region.name))],
     )

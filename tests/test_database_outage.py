@@ -156,7 +156,8 @@ def test_an_outage_gives_back_what_was_typed_and_heals(outage, caplog):
         assert "Votre demande ne peut pas être affichée pour le moment" in text_of(code_back)
         assert receipt in code_back.get_data(as_text=True)
 
-        blank = client.get(REPORT_URL["fr"])  # a page that only reads: 503, not 500
+        # A page that only reads: 503, not 500.
+        blank = client.get("/fr/qui-contacter?departement=21")
         assert blank.status_code == 503 and blank.headers["Retry-After"] == "30"
         assert "indisponible pour un moment" in text_of(blank)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -21,11 +21,11 @@ from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
 from portal.errors import render_error
-from portal.extensions import db, limiter, recover_storage
+from portal.extensions import db, limiter, once_per_process, recover_storage
 from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
-from portal.security import mark_cacheable
+from portal.public.pages import FormShell, pages
 from portal.vocabulary import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, WARNING_SIGNS
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ def _guides() -> GuideLibrary:
 
 
 def _cacheable_page(template: str, **context) -> Response:
-    """A page that depends only on its URL: rendered, and marked cacheable."""
-    return mark_cacheable(current_app.make_response(render_template(template, **context)))
+    """A page that depends only on its URL: rendered once, served from memory."""
+    return pages().page(lambda: render_template(template, **context))
 
 
 def _render_guide(slug: str) -> Response:
@@ -137,8 +137,13 @@ def contacts() -> str:
         departements=reference.departement_choices(db.session),
         regions=[(r.code, r.name) for r in services.list_regions(session)],
     )
+    if not request.args:  # the blank finder: the same for everyone
+        return pages().page(
+            lambda: render_template("public/contacts.html", form=form, search=None),
+            shows_data=True,
+        )
     search = None
-    if request.args and form.validate():
+    if form.validate():
         search = services.find_contacts(
             session,
             postcode=form.postcode.data,
@@ -167,7 +172,10 @@ def _self_check_form(formdata=None) -> SelfCheckForm:
 @limiter.limit(SELF_CHECK_POST_LIMIT, methods=["POST"])
 def self_check() -> str:
     if request.method != "POST":
-        return render_template("public/self_check.html", form=_self_check_form())
+        return pages().page(
+            lambda: render_template("public/self_check.html", form=_self_check_form()),
+            private=True,
+        )
     form = _self_check_form(request.form)
     if not form.validate():
         return render_template("public/self_check.html", form=form)
@@ -180,8 +188,9 @@ def _intake_secrets() -> intake.Secrets:
 
 
 def _intake_keys() -> IntakeKeys:
+    """The installation's public keys: they never change once created."""
     try:
-        return keyring.intake_keys(db.session)
+        return once_per_process("portal.intake_keys", lambda: keyring.intake_keys(db.session))
     except keyring.KeysMissing:
         abort(503)
 
@@ -351,14 +360,39 @@ def report() -> str:
 
 def _blank_report_form(signs: list[str] | None = None) -> str | tuple[str, int]:
     try:
-        keyring.intake_keys(db.session)
+        once_per_process("portal.intake_keys", lambda: keyring.intake_keys(db.session))
     except keyring.KeysMissing:
         # Said before anyone types: a form that cannot be sent is not shown.
         return render_template("public/report.html", form=None, notice=NOT_OPEN), 503
-    form = _referral_form(formdata=None)
-    form.signs.data = [code for code in signs or [] if code in WARNING_SIGNS]
-    form.receipt.data, form.receipt_seal.data = intake.issue_receipt(_intake_secrets().form_key)
-    return render_template("public/report.html", form=form)
+    receipt, seal = intake.issue_receipt(_intake_secrets().form_key)
+    ticked = [code for code in signs or [] if code in WARNING_SIGNS]
+
+    def render() -> str:
+        form = _referral_form(formdata=None)
+        form.signs.data = ticked
+        form.receipt.data, form.receipt_seal.data = receipt, seal
+        return render_template("public/report.html", form=form)
+
+    if ticked:  # handed over from the self-check: rare, rendered as it is
+        return render()
+    return _form_from_shell(
+        f"report:{current_language()}",
+        render,
+        {"csrf": generate_csrf(), "receipt": receipt, "seal": seal},
+    )
+
+
+def _form_from_shell(key: str, render, per_request: dict[str, str]) -> str:
+    """A blank form page: rendered once per language, then only its per-request values
+    (CSRF token, sealed receipt) filled in."""
+    shell = pages().shell(key)
+    if shell is not None:
+        return shell.fill(per_request)
+    html = render()
+    shell = FormShell.from_page(html, per_request)
+    if shell is not None:
+        pages().keep_shell(key, shell)
+    return html
 
 
 @localized_route(
@@ -447,6 +481,12 @@ def _no_such_case(form: FollowUpForm) -> tuple[str, int]:
 @_follow_up_limits
 def follow_up() -> str | tuple[str, int]:
     form = FollowUpForm()
+    if request.method == "GET" and not request.args:
+        return _form_from_shell(
+            f"follow_up:{current_language()}",
+            lambda: render_template("public/follow_up.html", form=form),
+            {"csrf": generate_csrf()},
+        )
     if not form.validate_on_submit():
         return render_template("public/follow_up.html", form=form)
     try:

@@ -1,0 +1,116 @@
+"""Public pages served like static files.
+
+Most public pages are the same for everyone (the home page, the guides a broadcast
+sends crowds to, the site map, the legal pages, the blank self-check): each is
+rendered once per worker and per URL, then served from memory with a strong
+``ETag``, so that a browser that has it gets a 304 without a body. A page that
+shows data an administrator may change (the finder's directory) is rendered again
+after ``DATA_PAGE_SECONDS``, so a change reaches every worker within that time; a
+worker that makes the change itself drops its copies at once (``forget_all``).
+
+The referral form and the follow-up code form differ per request only by their
+CSRF token and sealed receipt: each is rendered once per language with those values
+marked, and filled in per request (``FormShell``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from werkzeug.wrappers import Response
+
+from portal.security import CACHEABLE_PAGE, NOT_STORED
+
+EXTENSION_KEY = "portal.pages"
+#: How long a page showing data an administrator may change is served before it is
+#: rendered again.
+DATA_PAGE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    body: bytes
+    etag: str
+    #: ``time.monotonic()`` after which it is rendered again; ``None``: until restart.
+    stale_after: float | None
+
+
+class PageStore:
+    """Rendered pages and form shells of one worker, keyed by URL path."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._pages: dict[str, _Rendered] = {}
+        self._shells: dict[str, FormShell] = {}
+
+    def page(
+        self, render: Callable[[], str], *, shows_data: bool = False, private: bool = False
+    ) -> Response:
+        """This request's page, rendered at most once per lifetime; 304 when the
+        browser already holds this very version. ``private``: served from memory all
+        the same, but the browser is told to keep no copy (``no-store``), so that the
+        page is not found in its cache afterwards (the self-check)."""
+        key = request.path
+        page = self._pages.get(key)
+        if page is None or (page.stale_after is not None and self._clock() >= page.stale_after):
+            body = render().encode("utf-8")
+            stale_after = self._clock() + DATA_PAGE_SECONDS if shows_data else None
+            page = _Rendered(body, hashlib.sha256(body).hexdigest()[:32], stale_after)
+            self._pages[key] = page
+        response = Response(page.body, mimetype="text/html")
+        if private:
+            response.headers["Cache-Control"] = NOT_STORED
+            return response
+        response.set_etag(page.etag)
+        response.headers["Cache-Control"] = CACHEABLE_PAGE
+        return response.make_conditional(request)
+
+    def shell(self, key: str) -> FormShell | None:
+        return self._shells.get(key)
+
+    def keep_shell(self, key: str, shell: FormShell) -> None:
+        self._shells[key] = shell
+
+    def forget_all(self) -> None:
+        self._pages.clear()
+        self._shells.clear()
+
+
+@dataclass(frozen=True)
+class FormShell:
+    """A form page rendered once, with the values that differ per request marked."""
+
+    html: str
+    names: tuple[str, ...]
+
+    @staticmethod
+    def _marker(name: str) -> str:
+        return f"\x00{name}\x00"
+
+    @classmethod
+    def from_page(cls, html: str, per_request: dict[str, str]) -> FormShell | None:
+        """Mark each per-request value (e.g. ``{"csrf": token}``); ``None`` when a value
+        is not found exactly once, so that the page is then rendered every time."""
+        for name, value in per_request.items():
+            if not value or html.count(value) != 1:
+                return None
+            html = html.replace(value, cls._marker(name))
+        return cls(html, tuple(per_request))
+
+    def fill(self, per_request: dict[str, str]) -> str:
+        html = self.html
+        for name in self.names:
+            html = html.replace(self._marker(name), per_request[name])
+        return html
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = PageStore()
+
+
+def pages() -> PageStore:
+    return current_app.extensions[EXTENSION_KEY]
