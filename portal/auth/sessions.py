@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 import crypto
 from crypto import DecryptionError
@@ -84,7 +84,8 @@ def load_session(
     if parts is None:
         return None
     session_id, session_key = parts
-    row = session.get(LoginSession, _id_hash(session_id))
+    # The account comes in the same query: every signed-in page needs it.
+    row = session.get(LoginSession, _id_hash(session_id), options=[joinedload(LoginSession.user)])
     if row is None:
         return None
     if now - row.last_seen_at > policy.idle or now - row.created_at > policy.absolute:

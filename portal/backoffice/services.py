@@ -10,11 +10,12 @@ carry every filter column), then the 50 rows' listed columns by primary key.
 from __future__ import annotations
 
 import base64
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Select, literal, select, tuple_
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from portal.models import Referral
 from portal.models.base import MAX_ROW_ID
@@ -33,6 +34,11 @@ LISTED_COLUMNS = (
     Referral.health_risk,
     Referral.returned,
 )
+
+
+#: One line of the queue: what ``LISTED_COLUMNS`` hold, read as plain attributes (a
+#: template reads each several times; a database row answers ten times slower).
+QueueRow = namedtuple("QueueRow", ["id", *(column.key for column in LISTED_COLUMNS)])
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class Cursor:
 
 @dataclass(frozen=True)
 class QueuePage:
-    referrals: list[Referral]
+    referrals: list[QueueRow]
     next_cursor: Cursor | None
 
 
@@ -144,11 +150,11 @@ def queue_page(
             break
     more = len(ids) > size
     ids = ids[:size]
+    # Plain rows, not ORM objects: a page only reads them, and building 50 objects
+    # cost more than the query.
     found = {
-        referral.id: referral
-        for referral in session.scalars(
-            select(Referral).options(load_only(*LISTED_COLUMNS)).where(Referral.id.in_(ids))
-        )
+        row.id: QueueRow(*row)
+        for row in session.execute(select(Referral.id, *LISTED_COLUMNS).where(Referral.id.in_(ids)))
     }
     rows = [found[row_id] for row_id in ids]
     last = rows[-1] if more else None
