@@ -14,8 +14,12 @@ workers = int(os.environ.get("PORTAL_WORKERS", multiprocessing.cpu_count() * 2 +
 worker_class = "sync"
 timeout = 60
 graceful_timeout = 30
-max_requests = 2000
-max_requests_jitter = 200
+# A safety net against a slow leak, chosen from benchmarks/recycling.py: over 56,000
+# requests (pages, forms, queue, submissions) a worker grew by 0.8 MB, while each
+# recycle costs about 1.5 s of CPU to import and create the application again (at
+# 2,000 requests it was about 0.75 ms a request, 13 % of a benchmark's time).
+max_requests = 50_000
+max_requests_jitter = 5_000
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'

@@ -16,15 +16,10 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=63072000; includeSubDomains"
 
-#: Guide pages may be cached by browsers and proxies; everything else is private.
+#: Pages the same for everyone (portal.public.pages) may be kept by browsers and
+#: proxies; everything else is private.
 CACHEABLE_PAGE = "public, max-age=300"
 NOT_STORED = "no-store"
-
-
-def mark_cacheable(response: Response) -> Response:
-    """Let a page that depends on nothing but its URL be cached (guide pages)."""
-    response.headers["Cache-Control"] = CACHEABLE_PAGE
-    return response
 
 
 def _set_security_headers(response: Response) -> Response:
