@@ -66,6 +66,33 @@ TARGETS = [
 ]
 
 
+@dataclass(frozen=True)
+class Instance:
+    """A fresh SQLite instance with a staff account and ``referrals`` referrals."""
+
+    workdir: Path
+    database: triage.Database
+    config: object
+    #: The staff member's e-mail, password and TOTP secret.
+    staff: tuple[str, str, str]
+
+    @classmethod
+    def build(cls, prefix: str, referrals: int) -> Instance:
+        workdir = Path(tempfile.mkdtemp(prefix=prefix))
+        database = triage.Database("sqlite", workdir)
+        app, config, group_key = triage.build_app(database, workdir)
+        email, password, totp_secret, staff_id = triage.create_staff(app, group_key)
+        triage.submit_real_referrals(app, config)
+        if referrals > triage.REAL_REFERRALS:
+            seconds = triage.BulkReferrals(app, config, staff_id).grow_to(
+                referrals - triage.REAL_REFERRALS
+            )
+            print(f"{referrals:,} referrals (bulk insert {seconds:.0f} s)", flush=True)
+        with app.app_context():
+            db.engine.dispose()
+        return cls(workdir, database, config, (email, password, totp_secret))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -239,17 +266,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-http-"))
-    database = triage.Database("sqlite", workdir)
-    app, config, group_key = triage.build_app(database, workdir)
-    email, password, totp_secret, staff_id = triage.create_staff(app, group_key)
-    triage.submit_real_referrals(app, config)
-    seconds = triage.BulkReferrals(app, config, staff_id).grow_to(
-        args.referrals - triage.REAL_REFERRALS
-    )
-    print(f"{args.referrals:,} referrals (bulk insert {seconds:.0f} s)", flush=True)
-    with app.app_context():
-        db.engine.dispose()
+    instance = Instance.build("bench-http-", args.referrals)
+    workdir, database, config = instance.workdir, instance.database, instance.config
+    email, password, totp_secret = instance.staff
 
     env = portal_environment(config, workdir)
     b = Server(

@@ -24,11 +24,9 @@ sys.path[0] = str(ROOT)
 import argparse
 import json
 import subprocess
-import tempfile
 
 from benchmarks import http as http_bench
 from benchmarks import triage
-from portal.extensions import db
 
 BIN = Path(sys.executable).parent
 PAGES = ["/fr/", "/fr/signaler", "/fr/suivi", "/bo/"]
@@ -76,14 +74,13 @@ def main() -> int:
     parser.add_argument("--per-round", type=int, default=2000)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-recycling-"))
-    database = triage.Database("sqlite", workdir)
-    app, config, group_key = triage.build_app(database, workdir)
-    email, password, totp_secret, _staff_id = triage.create_staff(app, group_key)
-    triage.submit_real_referrals(app, config)
-    with app.app_context():
-        db.engine.dispose()
-    env = {**http_bench.portal_environment(config, workdir), "PORTAL_WORKERS": "1"}
+    instance = http_bench.Instance.build("bench-recycling-", triage.REAL_REFERRALS)
+    email, password, totp_secret = instance.staff
+    database = instance.database
+    env = {
+        **http_bench.portal_environment(instance.config, instance.workdir),
+        "PORTAL_WORKERS": "1",
+    }
     server = http_bench.Server(
         [
             str(BIN / "gunicorn"),

@@ -18,7 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from portal.extensions import db
-from tests.intake_helpers import open_form, post_referral, referral_count, referral_data
+from portal.models import Message
+from tests.intake_helpers import (
+    FOLLOW_UP_URL,
+    REPLY_URL,
+    hidden,
+    open_form,
+    post_referral,
+    referral_count,
+    referral_data,
+    shown_receipt,
+)
 from tests.test_public_pages import text_of
 
 TYPED = "Ma tante a vendu sa maison pour ce groupe — TEXTE-À-GARDER"
@@ -99,17 +109,19 @@ def test_connections_that_can_only_read_heal_once_the_fault_has_passed(app, clie
     assert referral_count(app) == before + 1
 
 
-def test_a_reply_that_cannot_be_stored_comes_back_with_the_code_and_the_message(app, client):
-    from portal.models import Message
-    from tests.intake_helpers import FOLLOW_UP_URL, REPLY_URL, hidden, shown_receipt
-
+def _case_followed_up(app, client) -> tuple[str, str, int]:
+    """A new referral's code, its follow-up page, and the number of messages stored."""
     receipt = shown_receipt(post_referral(client))
     case_page = client.post(
         FOLLOW_UP_URL["fr"],
         data={"csrf_token": open_form(client)["csrf_token"], "receipt": receipt},
     ).get_data(as_text=True)
     with app.app_context():
-        messages = db.session.query(Message).count()
+        return receipt, case_page, db.session.query(Message).count()
+
+
+def test_a_reply_that_cannot_be_stored_comes_back_with_the_code_and_the_message(app, client):
+    receipt, case_page, messages = _case_followed_up(app, client)
     with _lock_held_elsewhere(app):
         response = client.post(
             REPLY_URL["fr"],
@@ -141,17 +153,9 @@ def _quiet_expected_errors(caplog):
 def test_a_reply_stored_but_not_shown_again_says_it_was_sent(app, client, monkeypatch):
     """The database fails right after the reply was committed: the person is told it
     was sent (it was), not asked to send it again."""
-    from portal.models import Message
     from portal.public import views
-    from tests.intake_helpers import FOLLOW_UP_URL, REPLY_URL, hidden, shown_receipt
 
-    receipt = shown_receipt(post_referral(client))
-    case_page = client.post(
-        FOLLOW_UP_URL["fr"],
-        data={"csrf_token": open_form(client)["csrf_token"], "receipt": receipt},
-    ).get_data(as_text=True)
-    with app.app_context():
-        messages = db.session.query(Message).count()
+    receipt, case_page, messages = _case_followed_up(app, client)
     opened = views.followup.open_case
     calls = []
 

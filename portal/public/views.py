@@ -187,10 +187,15 @@ def _intake_secrets() -> intake.Secrets:
     return intake.Secrets.from_config(current_app.extensions["portal.config"])
 
 
+def _installation_keys() -> IntakeKeys:
+    """The installation's public keys, read once per worker once they exist (they never
+    change); ``KeysMissing`` until ``portal keys init`` has run."""
+    return once_per_process("portal.intake_keys", lambda: keyring.intake_keys(db.session))
+
+
 def _intake_keys() -> IntakeKeys:
-    """The installation's public keys: they never change once created."""
     try:
-        return once_per_process("portal.intake_keys", lambda: keyring.intake_keys(db.session))
+        return _installation_keys()
     except keyring.KeysMissing:
         abort(503)
 
@@ -360,7 +365,7 @@ def report() -> str:
 
 def _blank_report_form(signs: list[str] | None = None) -> str | tuple[str, int]:
     try:
-        once_per_process("portal.intake_keys", lambda: keyring.intake_keys(db.session))
+        _installation_keys()
     except keyring.KeysMissing:
         # Said before anyone types: a form that cannot be sent is not shown.
         return render_template("public/report.html", form=None, notice=NOT_OPEN), 503
