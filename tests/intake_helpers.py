@@ -6,7 +6,7 @@ import io
 import json
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import crypto
@@ -108,6 +108,14 @@ def read_item(referral: Referral, key: bytes, field: str, blob: bytes) -> dict:
 def referral_count(app) -> int:
     with app.app_context():
         return len(db.session.scalars(select(Referral.id)).all())
+
+
+def message_count(app) -> int:
+    """Messages stored, in every thread."""
+    from portal.models import Message
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Message))
 
 
 def reply_with_a_file(app, receipt: str, name: str, content: bytes) -> str:

@@ -14,6 +14,7 @@ from tests.intake_helpers import (
     REPLY_URL,
     REPORT_URL,
     hidden,
+    message_count,
     open_form,
     post_referral,
     referral_count,
@@ -32,16 +33,6 @@ def fresh_limits():
     limiter.reset()
 
 
-def _message_count(app) -> int:
-    from sqlalchemy import func, select
-
-    from portal.extensions import db
-    from portal.models import Message
-
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Message))
-
-
 def test_an_expired_page_gives_each_reporter_form_back_filled(app, client):
     receipt = shown_receipt(post_referral(client))
     app.config["WTF_CSRF_TIME_LIMIT"] = 1
@@ -51,7 +42,7 @@ def test_an_expired_page_gives_each_reporter_form_back_filled(app, client):
         FOLLOW_UP_URL["fr"],
         data={"csrf_token": hidden(follow_page, "csrf_token"), "receipt": receipt},
     ).get_data(as_text=True)
-    referrals, messages = referral_count(app), _message_count(app)
+    referrals, messages = referral_count(app), message_count(app)
     time.sleep(2.1)  # the tokens' age is counted in whole seconds
 
     response = client.post(
@@ -86,7 +77,7 @@ def test_an_expired_page_gives_each_reporter_form_back_filled(app, client):
     assert response.status_code == 400
     assert "votre message n’a pas été envoyé" in text_of(response)
     assert hidden(page, "draft") == TYPED
-    assert (referral_count(app), _message_count(app)) == (referrals, messages)
+    assert (referral_count(app), message_count(app)) == (referrals, messages)
 
     app.config["WTF_CSRF_TIME_LIMIT"] = 3600
     again = client.post(

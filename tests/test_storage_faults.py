@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import Message
 from tests.intake_helpers import (
     FOLLOW_UP_URL,
     REPLY_URL,
     hidden,
+    message_count,
     open_form,
     post_referral,
     referral_count,
@@ -116,8 +116,7 @@ def _case_followed_up(app, client) -> tuple[str, str, int]:
         FOLLOW_UP_URL["fr"],
         data={"csrf_token": open_form(client)["csrf_token"], "receipt": receipt},
     ).get_data(as_text=True)
-    with app.app_context():
-        return receipt, case_page, db.session.query(Message).count()
+    return receipt, case_page, message_count(app)
 
 
 def test_a_reply_that_cannot_be_stored_comes_back_with_the_code_and_the_message(app, client):
@@ -131,8 +130,7 @@ def test_a_reply_that_cannot_be_stored_comes_back_with_the_code_and_the_message(
     assert response.status_code == 503
     assert "le portail n’a pas pu enregistrer votre demande" in text_of(response)
     assert hidden(page, "draft") == TYPED and receipt in page
-    with app.app_context():
-        assert db.session.query(Message).count() == messages
+    assert message_count(app) == messages
     # The fault has passed: confirming the code shows the case, the message ready.
     again = client.post(
         FOLLOW_UP_URL["fr"],
@@ -173,5 +171,4 @@ def test_a_reply_stored_but_not_shown_again_says_it_was_sent(app, client, monkey
     assert response.status_code == 200
     assert "Votre message a bien été envoyé" in text_of(response)
     assert f'value="{receipt}"' in response.get_data(as_text=True)  # the code, kept
-    with app.app_context():
-        assert db.session.query(Message).count() == messages + 1
+    assert message_count(app) == messages + 1

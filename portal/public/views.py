@@ -129,23 +129,28 @@ def site_map() -> Response:
     return _cacheable_page("public/site_map.html", domain_guides=_domain_guide_entries())
 
 
-@localized_route(bp, {"fr": "/qui-contacter", "en": "/who-to-contact"})
-def contacts() -> str:
-    session = db.session
-    form = ContactSearchForm(
+def _contact_form() -> ContactSearchForm:
+    """Read only when a page is rendered: the blank finder served from memory asks
+    nothing of the database."""
+    return ContactSearchForm(
         request.args,
         departements=reference.departement_choices(db.session),
-        regions=[(r.code, r.name) for r in services.list_regions(session)],
+        regions=[(r.code, r.name) for r in services.list_regions(db.session)],
     )
-    if not request.args:  # the blank finder: the same for everyone
+
+
+@localized_route(bp, {"fr": "/qui-contacter", "en": "/who-to-contact"})
+def contacts() -> str:
+    if not request.args:  # the blank finder: the same for everyone, kept in memory
         return pages().page(
-            lambda: render_template("public/contacts.html", form=form, search=None),
+            lambda: render_template("public/contacts.html", form=_contact_form(), search=None),
             shows_data=True,
         )
+    form = _contact_form()
     search = None
     if form.validate():
         search = services.find_contacts(
-            session,
+            db.session,
             postcode=form.postcode.data,
             departement=form.departement.data,
             region=form.region.data,
