@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from portal.security import CACHEABLE_PAGE, NOT_STORED
@@ -94,17 +95,19 @@ class FormShell:
     @classmethod
     def from_page(cls, html: str, per_request: dict[str, str]) -> FormShell | None:
         """Mark each per-request value (e.g. ``{"csrf": token}``); ``None`` when a value
-        is not found exactly once, so that the page is then rendered every time."""
+        is not found exactly once, so that the page is then rendered every time. Values
+        are looked for and filled in as the template wrote them: escaped."""
         for name, value in per_request.items():
-            if not value or html.count(value) != 1:
+            written = str(escape(value))
+            if not value or html.count(written) != 1:
                 return None
-            html = html.replace(value, cls._marker(name))
+            html = html.replace(written, cls._marker(name))
         return cls(html, tuple(per_request))
 
     def fill(self, per_request: dict[str, str]) -> str:
         html = self.html
         for name in self.names:
-            html = html.replace(self._marker(name), per_request[name])
+            html = html.replace(self._marker(name), str(escape(per_request[name])))
         return html
 
 
