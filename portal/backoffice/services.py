@@ -4,17 +4,19 @@ loads a ciphertext column).
 Keyset pagination split on the ``urgent`` flag (DESIGN §8): urgent cases first, then
 the others, each oldest first, with a row-value comparison on (created_at, id). A
 page is found in two steps: the ids, from one of the two queue indexes alone (they
-carry every filter column), then the 50 rows' listed columns by primary key.
+carry every filter column), joined in the same statement to the rows' listed columns
+by primary key: the index alone decides which rows, and only those are read.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from portal.models import Referral
@@ -93,7 +95,7 @@ class QueuePage:
     next_cursor: Cursor | None
 
 
-def _filtered(filters: QueueFilters, user_id: int) -> Select:
+def _filtered(filters: QueueFilters) -> Select:
     query = select(Referral.id)
     if filters.status == "":
         query = query.where(Referral.status.in_(OPEN_STATUSES))
@@ -108,7 +110,7 @@ def _filtered(filters: QueueFilters, user_id: int) -> Select:
         if value:
             query = query.where(column == value)
     if filters.assigned == "me":
-        query = query.where(Referral.assigned_to_id == user_id)
+        query = query.where(Referral.assigned_to_id == bindparam("user_id"))
     elif filters.assigned == "nobody":
         query = query.where(Referral.assigned_to_id.is_(None))
     if filters.minor:
@@ -125,6 +127,28 @@ def _filtered(filters: QueueFilters, user_id: int) -> Select:
     return query
 
 
+_ORDER = (Referral.created_at, Referral.id)
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_statement(filters: QueueFilters, urgent: bool, after_cursor: bool) -> Select:
+    """One part of a page (urgent or not) for these filters, built once per worker;
+    what differs between requests (the account, the cursor, how many rows are still
+    wanted) is bound when it runs. Building and keying the statement anew took a
+    quarter of the queue's database time."""
+    query = _filtered(filters).where(Referral.urgent.is_(urgent))
+    if after_cursor:
+        cursor_values = tuple_(
+            bindparam("after_created_at", type_=Referral.created_at.type),
+            bindparam("after_id", type_=Referral.id.type),
+        )
+        query = query.where(tuple_(*_ORDER) > cursor_values)
+    ids = query.order_by(*_ORDER).limit(bindparam("wanted", type_=Integer)).subquery()
+    # The index alone decides which rows; only those are read, as plain rows (a page
+    # only reads them, and building 50 ORM objects cost more than the query).
+    return select(Referral.id, *LISTED_COLUMNS).join(ids, Referral.id == ids.c.id).order_by(*_ORDER)
+
+
 def queue_page(
     session: Session,
     filters: QueueFilters,
@@ -132,31 +156,21 @@ def queue_page(
     after: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> QueuePage:
-    base = _filtered(filters, user_id)
-    order = (Referral.created_at, Referral.id)
-    ids: list[int] = []
+    rows: list[QueueRow] = []
     phases = [True] if filters.urgent else [True, False]
     for urgent in phases:
         if after is not None and after.urgent is False and urgent:
             continue  # the urgent part was already shown
-        query = base.where(Referral.urgent.is_(urgent))
-        if after is not None and after.urgent is urgent:
-            cursor_values = tuple_(
-                literal(after.created_at, Referral.created_at.type), literal(after.id)
-            )
-            query = query.where(tuple_(*order) > cursor_values)
-        ids.extend(session.scalars(query.order_by(*order).limit(size + 1 - len(ids))))
-        if len(ids) > size:
+        after_cursor = after is not None and after.urgent is urgent
+        values = {"user_id": user_id, "wanted": size + 1 - len(rows)}
+        if after_cursor:
+            values.update(after_created_at=after.created_at, after_id=after.id)
+        statement = _phase_statement(filters, urgent, after_cursor)
+        rows.extend(QueueRow(*row) for row in session.execute(statement, values))
+        if len(rows) > size:
             break
-    more = len(ids) > size
-    ids = ids[:size]
-    # Plain rows, not ORM objects: a page only reads them, and building 50 objects
-    # cost more than the query.
-    found = {
-        row.id: QueueRow(*row)
-        for row in session.execute(select(Referral.id, *LISTED_COLUMNS).where(Referral.id.in_(ids)))
-    }
-    rows = [found[row_id] for row_id in ids]
+    more = len(rows) > size
+    rows = rows[:size]
     last = rows[-1] if more else None
     cursor = Cursor(last.urgent, last.created_at, last.id) if last is not None else None
     return QueuePage(rows, cursor)
