@@ -8,9 +8,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask_babel import format_decimal, get_timezone, get_translations, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portal.i18n import current_language, switch_language_url
 from portal.vocabulary import EMERGENCY_NUMBERS, LANGUAGES
@@ -105,7 +106,41 @@ def _translations():
     return found
 
 
+FRAGMENTS_KEY = "portal.fragments"
+#: Fragments a worker keeps; past this it starts afresh (the queue's pages, one per
+#: set of rows shown, make most of them: a few kilobytes each).
+MAX_FRAGMENTS = 1000
+
+
+def kept_fragment(*key, caller) -> Markup:
+    """What a ``{% call kept_fragment(name, ...) %}`` block writes, rendered once per
+    worker and key, then reused: the frame of every page (menus, footer: about a
+    hundred strings and fifteen links) and the queue's rows cost a third of a staff
+    page otherwise.
+
+    The key must name everything the block shows that may differ between two
+    requests; the language, the reader's time zone and the site's root are always
+    part of it. Nothing personal goes in a fragment (no e-mail, no token): those are
+    written around it.
+    """
+    fragments = current_app.extensions[FRAGMENTS_KEY]
+    full_key = (
+        current_language(),
+        str(_reader_calendar()[1]),
+        request.script_root,
+        *(tuple(part) if isinstance(part, list) else part for part in key),
+    )
+    found = fragments.get(full_key)
+    if found is None:
+        found = Markup(caller())  # noqa: S704 (the block's output, escaped by Jinja)
+        if len(fragments) >= MAX_FRAGMENTS:
+            fragments.clear()
+        fragments[full_key] = found
+    return found
+
+
 def init_app(app: Flask) -> None:
+    app.extensions[FRAGMENTS_KEY] = {}
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
@@ -115,6 +150,7 @@ def init_app(app: Flask) -> None:
     )
     app.context_processor(_template_globals)
     app.jinja_env.globals["aria_invalid"] = aria_invalid
+    app.jinja_env.globals["kept_fragment"] = kept_fragment
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["day"] = day

@@ -1,0 +1,112 @@
+"""Fragments kept per worker (the pages' frame, the queue's rows) never show one
+person's page to another, nor an old state of the data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import render_template_string
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Referral
+from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENTS
+from tests.casework_helpers import ASSOCIATION_A, Clock, csrf_token, log_in, make_person
+from tests.intake_helpers import post_referral
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def staff_app(make_app, clock):
+    from portal.clock import CLOCK_KEY
+
+    app = make_app(fast_password_hashing=True)
+    app.extensions[CLOCK_KEY] = clock
+    return app
+
+
+def _signed_in(app, group_private_key, clock, role: str, association: str | None = None):
+    person = make_person(app, group_private_key, role, association)
+    client = app.test_client()
+    log_in(client, person, clock)
+    return person, client
+
+
+def _queue_row(page: str, public_id: str) -> str:
+    return re.search(rf"<tr>\s*<td><a href=\"[^\"]*{public_id}\">.*?</tr>", page, re.S).group(0)
+
+
+def test_a_fragment_is_rendered_once_per_key_and_language(app):
+    rendered = []
+
+    def note(name: str) -> str:
+        rendered.append(name)
+        return name
+
+    template = (
+        '{% call kept_fragment("probe", which) %}{{ note(which) }} {{ _("Home") }}{% endcall %}'
+    )
+    pages = {}
+    for lang, which in [("fr", "a"), ("fr", "a"), ("fr", "b"), ("en", "a"), ("en", "a")]:
+        with app.test_request_context(f"/{lang}/"):
+            app.preprocess_request()
+            pages[lang, which] = render_template_string(template, which=which, note=note)
+    assert rendered == ["a", "b", "a"]
+    assert pages["fr", "a"] == "a Accueil"
+    assert pages["en", "a"] == "a Home"
+
+
+def test_the_kept_fragments_are_bounded(app):
+    with app.test_request_context("/fr/"):
+        app.preprocess_request()
+        for number in range(MAX_FRAGMENTS + 5):
+            render_template_string('{% call kept_fragment("n", n) %}{{ n }}{% endcall %}', n=number)
+        assert 0 < len(app.extensions[FRAGMENTS_KEY]) <= MAX_FRAGMENTS
+
+
+def test_each_account_sees_its_own_name_token_and_menu(staff_app, group_private_key, clock):
+    admin, admin_client = _signed_in(staff_app, group_private_key, clock, "admin")
+    adviser, adviser_client = _signed_in(staff_app, group_private_key, clock, "staff")
+    partner, partner_client = _signed_in(
+        staff_app, group_private_key, clock, "partner", ASSOCIATION_A
+    )
+    admin_page = admin_client.get("/bo/").get_data(as_text=True)
+    adviser_page = adviser_client.get("/bo/").get_data(as_text=True)
+    partner_page = partner_client.get("/partenaires/").get_data(as_text=True)
+
+    assert admin.email in admin_page and adviser.email not in admin_page
+    assert adviser.email in adviser_page and admin.email not in adviser_page
+    assert partner.email in partner_page and admin.email not in partner_page
+    assert "/bo/comptes" in admin_page and "/bo/comptes" not in adviser_page
+    assert "/bo/" not in partner_page.replace("/bo/comptes", "")
+    assert csrf_token(admin_page) != csrf_token(adviser_page)
+    # The menu marks the page being read, whichever page filled the frame first.
+    accounts_page = admin_client.get("/bo/comptes").get_data(as_text=True)
+    assert re.search(r'href="/bo/comptes" aria-current="page"', accounts_page)
+    assert not re.search(r'href="/bo/" aria-current="page"', accounts_page)
+    assert re.search(
+        r'href="/bo/" aria-current="page"', admin_client.get("/bo/").get_data(as_text=True)
+    )
+
+
+def test_the_queue_shows_a_change_at_the_next_load(staff_app, group_private_key, clock):
+    _, staff = _signed_in(staff_app, group_private_key, clock, "staff")
+    assert post_referral(staff_app.test_client()).status_code == 200
+    with staff_app.app_context():
+        public_id = db.session.scalar(select(Referral.public_id))
+
+    english = {"Accept-Language": "en"}  # as a browser sends
+    row = _queue_row(staff.get("/bo/", headers=english).get_data(as_text=True), public_id)
+    assert "<td>New</td>" in row
+    assert "Nouveau" in _queue_row(staff.get("/bo/").get_data(as_text=True), public_id)
+
+    url = f"/bo/signalements/{public_id}"
+    token = csrf_token(staff.get(url).get_data(as_text=True))
+    staff.post(url + "/statut", data={"csrf_token": token, "status-status": "in_triage"})
+    row = _queue_row(staff.get("/bo/", headers=english).get_data(as_text=True), public_id)
+    assert "<td>In triage</td>" in row and "<td>New</td>" not in row
