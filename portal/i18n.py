@@ -41,13 +41,15 @@ def current_language() -> str:
     From the matched rule when there is one; otherwise (an unknown URL, an error
     before routing) from the URL prefix, then from ``Accept-Language``.
     """
-    lang = g.get("lang")
+    lang = g.get("lang") or g.get("portal_language_guess")
     if lang:
         return lang
     prefix = request.path.strip("/").split("/", 1)[0]
     if prefix in LANGUAGES:
         return prefix
-    return request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
+    # Asked for about ten times by a staff page (which has no language in its URL).
+    g.portal_language_guess = request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
+    return g.portal_language_guess
 
 
 def _pop_language(endpoint: str | None, values: dict[str, Any] | None) -> None:

@@ -76,6 +76,10 @@ def _split(cookie: str) -> tuple[bytes, bytes] | None:
     return raw[:TOKEN_BYTES], raw[TOKEN_BYTES:]
 
 
+#: The account comes in the same query as its session: every signed-in page needs it.
+_WITH_ACCOUNT = [joinedload(LoginSession.user)]
+
+
 def load_session(
     session: Session, cookie: str | None, now: datetime, policy: SessionPolicy
 ) -> OpenSession | None:
@@ -84,8 +88,7 @@ def load_session(
     if parts is None:
         return None
     session_id, session_key = parts
-    # The account comes in the same query: every signed-in page needs it.
-    row = session.get(LoginSession, _id_hash(session_id), options=[joinedload(LoginSession.user)])
+    row = session.get(LoginSession, _id_hash(session_id), options=_WITH_ACCOUNT)
     if row is None:
         return None
     if now - row.last_seen_at > policy.idle or now - row.created_at > policy.absolute:

@@ -135,9 +135,7 @@ def queue() -> str:
         page=page,
         counts=status_counts.current(db.session),
         next_url=url_for("backoffice.queue", **next_args) if page.next_cursor else None,
-        # Translated once here rather than once per row (the page lists 50).
-        status_labels={code: str(label) for code, label in STATUS_LABELS.items()},
-        domain_labels={code: str(label) for code, label in DOMAINS.items()},
+        **_queue_labels(),
         # Each row links to its case: the address is this prefix and the case's
         # reference, built once rather than once per row by url_for.
         queue_url=url_for("backoffice.queue"),
@@ -145,6 +143,19 @@ def queue() -> str:
             : -len(REFERENCE_PLACEHOLDER)
         ],
     )
+
+
+def _queue_labels() -> dict[str, dict[str, str]]:
+    """Statuses and domains in the reader's language, translated once per worker rather
+    than once per row (the page lists 50) and per request."""
+
+    def translate() -> dict[str, dict[str, str]]:
+        return {
+            "status_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
+            "domain_labels": {code: str(label) for code, label in DOMAINS.items()},
+        }
+
+    return once_per_process(f"portal.queue_labels.{current_language()}", translate)
 
 
 def _filters_form(form: QueueFilterForm | None) -> Markup:
