@@ -124,12 +124,14 @@ def kept_fragment(*key, caller) -> Markup:
     written around it.
     """
     fragments = current_app.extensions[FRAGMENTS_KEY]
-    full_key = (
-        current_language(),
-        str(_reader_calendar()[1]),
-        request.script_root,
-        *(tuple(part) if isinstance(part, list) else part for part in key),
-    )
+    reader = g.get("portal_fragment_reader")
+    if reader is None:
+        reader = g.portal_fragment_reader = (
+            current_language(),
+            str(_reader_calendar()[1]),
+            request.script_root,
+        )
+    full_key = (*reader, *(tuple(part) if isinstance(part, list) else part for part in key))
     found = fragments.get(full_key)
     if found is None:
         found = Markup(caller())  # noqa: S704 (the block's output, escaped by Jinja)

@@ -7,13 +7,10 @@ import re
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import select
 
-from portal.extensions import db
-from portal.models import Referral
 from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENTS
 from tests.casework_helpers import ASSOCIATION_A, Clock, csrf_token, log_in, make_person
-from tests.intake_helpers import post_referral
+from tests.intake_helpers import latest_referral, post_referral
 
 
 @pytest.fixture
@@ -96,17 +93,18 @@ def test_each_account_sees_its_own_name_token_and_menu(staff_app, group_private_
 
 def test_the_queue_shows_a_change_at_the_next_load(staff_app, group_private_key, clock):
     _, staff = _signed_in(staff_app, group_private_key, clock, "staff")
-    assert post_referral(staff_app.test_client()).status_code == 200
-    with staff_app.app_context():
-        public_id = db.session.scalar(select(Referral.public_id))
+    assert post_referral(staff_app.test_client(), departement="976").status_code == 200
+    public_id = latest_referral(staff_app).public_id
+    # The suite shares one database: a département no other test files from.
+    queue = "/bo/?departement=976"
 
     english = {"Accept-Language": "en"}  # as a browser sends
-    row = _queue_row(staff.get("/bo/", headers=english).get_data(as_text=True), public_id)
+    row = _queue_row(staff.get(queue, headers=english).get_data(as_text=True), public_id)
     assert "<td>New</td>" in row
-    assert "Nouveau" in _queue_row(staff.get("/bo/").get_data(as_text=True), public_id)
+    assert "Nouveau" in _queue_row(staff.get(queue).get_data(as_text=True), public_id)
 
     url = f"/bo/signalements/{public_id}"
     token = csrf_token(staff.get(url).get_data(as_text=True))
     staff.post(url + "/statut", data={"csrf_token": token, "status-status": "in_triage"})
-    row = _queue_row(staff.get("/bo/", headers=english).get_data(as_text=True), public_id)
+    row = _queue_row(staff.get(queue, headers=english).get_data(as_text=True), public_id)
     assert "<td>In triage</td>" in row and "<td>New</td>" not in row

@@ -166,7 +166,9 @@ def queue_page(
         if after_cursor:
             values.update(after_created_at=after.created_at, after_id=after.id)
         statement = _phase_statement(filters, urgent, after_cursor)
-        rows.extend(QueueRow(*row) for row in session.execute(statement, values))
+        # Run on the connection: for plain columns the ORM's result layer added nothing
+        # but a fifth of the time.
+        rows.extend(map(QueueRow._make, session.connection().execute(statement, values)))
         if len(rows) > size:
             break
     more = len(rows) > size

@@ -33,8 +33,12 @@ def status_changed(session: Session, previous: str, status: str) -> None:
         _add(session, name, delta)
 
 
+_CURRENT = select(StatusCount.status, StatusCount.count)
+
+
 def current(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(StatusCount.status, StatusCount.count)).all())
+    """Shown on every queue page: one statement built once, run on the connection."""
+    return dict(session.connection().execute(_CURRENT).all())
 
 
 def counted(session: Session) -> dict[str, int]:
