@@ -107,23 +107,29 @@ def _translations():
 
 
 FRAGMENTS_KEY = "portal.fragments"
-#: Fragments a worker keeps; past this it starts afresh (the queue's pages, one per
-#: set of rows shown, make most of them: a few kilobytes each).
-MAX_FRAGMENTS = 1000
+#: How much text a worker keeps in fragments (about twice as many bytes); past it, it
+#: starts afresh. The queue's pages, one per state of the data shown, make most of it.
+MAX_FRAGMENT_CHARACTERS = 4_000_000
+
+
+class _Fragments(dict):
+    """Kept fragments by key, with the number of characters they hold."""
+
+    characters = 0
 
 
 def kept_fragment(*key, caller) -> Markup:
     """What a ``{% call kept_fragment(name, ...) %}`` block writes, rendered once per
     worker and key, then reused: the frame of every page (menus, footer: about a
-    hundred strings and fifteen links) and the queue's rows cost a third of a staff
-    page otherwise.
+    hundred strings and fifteen links) and the triage queue (kept by the rows and
+    counts it shows) cost half a staff page otherwise.
 
     The key must name everything the block shows that may differ between two
     requests; the language, the reader's time zone and the site's root are always
     part of it. Nothing personal goes in a fragment (no e-mail, no token): those are
     written around it.
     """
-    fragments = current_app.extensions[FRAGMENTS_KEY]
+    fragments: _Fragments = current_app.extensions[FRAGMENTS_KEY]
     reader = g.get("portal_fragment_reader")
     if reader is None:
         reader = g.portal_fragment_reader = (
@@ -135,14 +141,16 @@ def kept_fragment(*key, caller) -> Markup:
     found = fragments.get(full_key)
     if found is None:
         found = Markup(caller())  # noqa: S704 (the block's output, escaped by Jinja)
-        if len(fragments) >= MAX_FRAGMENTS:
+        if fragments.characters + len(found) > MAX_FRAGMENT_CHARACTERS:
             fragments.clear()
+            fragments.characters = 0
         fragments[full_key] = found
+        fragments.characters += len(found)
     return found
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[FRAGMENTS_KEY] = {}
+    app.extensions[FRAGMENTS_KEY] = _Fragments()
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),

@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import render_template_string
 
-from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENTS
+from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENT_CHARACTERS
 from tests.casework_helpers import ASSOCIATION_A, Clock, csrf_token, log_in, make_person
 from tests.intake_helpers import latest_referral, post_referral
 
@@ -59,11 +59,18 @@ def test_a_fragment_is_rendered_once_per_key_and_language(app):
 
 
 def test_the_kept_fragments_are_bounded(app):
+    tenth = "x" * (MAX_FRAGMENT_CHARACTERS // 10)
     with app.test_request_context("/fr/"):
         app.preprocess_request()
-        for number in range(MAX_FRAGMENTS + 5):
-            render_template_string('{% call kept_fragment("n", n) %}{{ n }}{% endcall %}', n=number)
-        assert 0 < len(app.extensions[FRAGMENTS_KEY]) <= MAX_FRAGMENTS
+        for number in range(25):
+            render_template_string(
+                '{% call kept_fragment("n", n) %}{{ n }}{{ filler }}{% endcall %}',
+                n=number,
+                filler=tenth,
+            )
+        kept = app.extensions[FRAGMENTS_KEY]
+        assert 0 < len(kept) <= 10
+        assert kept.characters == sum(map(len, kept.values())) <= MAX_FRAGMENT_CHARACTERS
 
 
 def test_each_account_sees_its_own_name_token_and_menu(staff_app, group_private_key, clock):
