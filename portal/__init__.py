@@ -58,14 +58,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(config.flask_settings())
     app.extensions["portal.config"] = config
     keep_instance_private(config.instance_path, config.database_url)
-    if config.proxy_count:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=config.proxy_count,
-            x_proto=config.proxy_count,
-            x_host=config.proxy_count,
-        )
-
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -94,4 +86,13 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(partners_bp)
     security.exempt_from_csrf(app, csrf)
+    if config.proxy_count:
+        # Outermost, so that the pages served from memory (portal.public.pages) see
+        # the scheme and host the visitor used, as Flask does.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=config.proxy_count,
+            x_proto=config.proxy_count,
+            x_host=config.proxy_count,
+        )
     return app

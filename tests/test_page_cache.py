@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import template_rendered
+from flask import request, request_started, template_rendered
 
 from portal.public.pages import DATA_PAGE_SECONDS, EXTENSION_KEY, PageStore
 from tests.intake_helpers import hidden, post_referral, shown_receipt
@@ -134,3 +134,70 @@ def test_the_follow_up_form_is_rendered_once_with_a_token_per_request(app, clien
         second = app.test_client().get("/fr/suivi").get_data(as_text=True)
     assert renders.count == 0
     assert hidden(first, "csrf_token") != hidden(second, "csrf_token")
+
+
+class Requests:
+    """Counts the requests that entered Flask while it is open."""
+
+    def __init__(self, app) -> None:
+        self.app, self.count = app, 0
+
+    def _seen(self, *_args, **_kwargs) -> None:
+        self.count += 1
+
+    def __enter__(self) -> Requests:
+        request_started.connect(self._seen, self.app)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        request_started.disconnect(self._seen, self.app)
+
+
+@pytest.mark.parametrize("path", [*SAME_FOR_EVERYONE, "/fr/auto-evaluation"])
+def test_a_kept_page_is_answered_as_flask_answered_it_without_entering_flask(app, client, path):
+    first = client.get(path)
+    with Requests(app) as entered:
+        again = client.get(path)
+        head = client.head(path)
+    assert entered.count == 0
+    assert (again.status, list(again.headers), again.get_data()) == (
+        first.status,
+        list(first.headers),
+        first.get_data(),
+    )
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == str(len(first.get_data()))
+
+
+def test_only_plain_gets_of_kept_pages_skip_flask(app, client):
+    page = client.get("/fr/qui-contacter")
+    with Requests(app) as entered:
+        client.get("/fr/qui-contacter?departement=21")  # a search
+        revalidation = {"If-None-Match": page.headers["ETag"]}  # as a browser sends
+        unchanged = client.get("/fr/qui-contacter", headers=revalidation)
+        client.post("/fr/qui-contacter")
+        client.get("/fr/signaler")  # a form: its token differs per request
+    assert entered.count == 4 and unchanged.status_code == 304
+
+
+def test_each_scheme_gets_its_own_answer(app):
+    secure, plain = app.test_client(), app.test_client()
+    for _ in range(2):  # the second time from memory
+        over_https = secure.get("/fr/guides", base_url="https://localhost")
+        over_http = plain.get("/fr/guides")
+        assert "Strict-Transport-Security" in over_https.headers
+        assert "Strict-Transport-Security" not in over_http.headers
+
+
+def test_an_answer_that_sets_or_depends_on_a_cookie_is_not_kept(app):
+    store = app.extensions[EXTENSION_KEY]
+    with app.test_request_context("/fr/guides"):
+        store.page(lambda: "<p>page</p>")
+        environ = dict(request.environ)
+    for headers in ([("Set-Cookie", "a=b")], [("Vary", "Accept-Encoding, Cookie")]):
+        store.keep_answer(environ, "200 OK", headers)
+        assert store.answer(environ) is None
+    store.keep_answer(environ, "200 OK", [("Content-Type", "text/html")])
+    assert store.answer(environ) is not None
+    store.forget_all()
+    assert store.answer(environ) is None

@@ -8,6 +8,12 @@ shows data an administrator may change (the finder's directory) is rendered agai
 after ``DATA_PAGE_SECONDS``, so a change reaches every worker within that time; a
 worker that makes the change itself drops its copies at once (``forget_all``).
 
+Once Flask has answered such a page in full, the answer itself (status, headers,
+body) is kept too, and ``ServedFromMemory``, the WSGI layer in front of Flask, gives
+it to the next plain ``GET`` of that address without entering Flask: no request
+context, no hooks, about a tenth of the time. Whatever is not a plain ``GET`` of a
+kept page (a query string, ``If-None-Match``, a cookie being set) goes to Flask.
+
 The referral form and the follow-up code form differ per request only by their
 CSRF token and sealed receipt: each is rendered once per language with those values
 marked, and filled in per request (``FormShell``).
@@ -40,6 +46,20 @@ class _Rendered:
     stale_after: float | None
 
 
+#: Set in the WSGI environment by ``PageStore.page``: this answer is a kept page's.
+ANSWERED_FROM_STORE = "portal.page_key"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """Flask's full answer to a plain ``GET`` of a kept page, for one URL scheme
+    (``Strict-Transport-Security`` is sent over HTTPS only)."""
+
+    page: _Rendered
+    status: str
+    headers: list[tuple[str, str]]
+
+
 class PageStore:
     """Rendered pages and form shells of one worker, keyed by URL path."""
 
@@ -47,6 +67,8 @@ class PageStore:
         self._clock = clock
         self._pages: dict[str, _Rendered] = {}
         self._shells: dict[str, FormShell] = {}
+        #: By (``PATH_INFO`` as the server gave it, URL scheme).
+        self._answers: dict[tuple[str, str], _Answer] = {}
 
     def page(
         self, render: Callable[[], str], *, shows_data: bool = False, private: bool = False
@@ -62,6 +84,7 @@ class PageStore:
             stale_after = self._clock() + DATA_PAGE_SECONDS if shows_data else None
             page = _Rendered(body, hashlib.sha256(body).hexdigest()[:32], stale_after)
             self._pages[key] = page
+        request.environ[ANSWERED_FROM_STORE] = key
         response = Response(page.body, mimetype="text/html")
         if private:
             response.headers["Cache-Control"] = NOT_STORED
@@ -69,6 +92,31 @@ class PageStore:
         response.set_etag(page.etag)
         response.headers["Cache-Control"] = CACHEABLE_PAGE
         return response.make_conditional(request)
+
+    def _fresh(self, page: _Rendered) -> bool:
+        return page.stale_after is None or self._clock() < page.stale_after
+
+    def answer(self, environ: dict) -> _Answer | None:
+        """The kept answer to this plain ``GET``, while its page is current."""
+        found = self._answers.get((environ.get("PATH_INFO", ""), environ["wsgi.url_scheme"]))
+        if found is None or not self._fresh(found.page):
+            return None
+        return found
+
+    def keep_answer(self, environ: dict, status: str, headers: list[tuple[str, str]]) -> None:
+        """Keep Flask's answer to a plain ``GET`` of a kept page, unless it sets or
+        depends on a cookie (then it is not the same for everyone)."""
+        page = self._pages.get(environ[ANSWERED_FROM_STORE])
+        names = {name.lower(): value for name, value in headers}
+        if (
+            page is None
+            or not status.startswith("200")
+            or "set-cookie" in names
+            or "cookie" in names.get("vary", "").lower()
+        ):
+            return
+        path = environ.get("PATH_INFO", "")
+        self._answers[path, environ["wsgi.url_scheme"]] = _Answer(page, status, list(headers))
 
     def shell(self, key: str) -> FormShell | None:
         return self._shells.get(key)
@@ -79,6 +127,7 @@ class PageStore:
     def forget_all(self) -> None:
         self._pages.clear()
         self._shells.clear()
+        self._answers.clear()
 
 
 @dataclass(frozen=True)
@@ -111,8 +160,44 @@ class FormShell:
         return html
 
 
+class ServedFromMemory:
+    """WSGI layer in front of Flask: answers a plain ``GET`` or ``HEAD`` of a kept page
+    from memory, as Flask last answered it; gives everything else to Flask, and keeps
+    Flask's full answers to plain ``GET`` requests of kept pages."""
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response):
+        method = environ.get("REQUEST_METHOD")
+        plain = (
+            method in ("GET", "HEAD")
+            and not environ.get("QUERY_STRING")
+            and "HTTP_IF_NONE_MATCH" not in environ
+        )
+        if not plain:
+            return self.wsgi_app(environ, start_response)
+        store: PageStore = self.app.extensions[EXTENSION_KEY]
+        kept = store.answer(environ)
+        if kept is not None:
+            start_response(kept.status, list(kept.headers))
+            return [] if method == "HEAD" else [kept.page.body]
+        answered = []
+
+        def noting_start_response(status, headers, exc_info=None):
+            answered.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, noting_start_response)
+        if method == "GET" and answered and ANSWERED_FROM_STORE in environ:
+            store.keep_answer(environ, *answered[-1])
+        return result
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = PageStore()
+    app.wsgi_app = ServedFromMemory(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def pages() -> PageStore:
