@@ -311,7 +311,13 @@ class Config:
             "SECRET_KEY": self.secret_key,
             "TESTING": self.testing,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # A database server can drop a pooled connection (restart, failover): each
+            # is checked before use. An SQLite file has no server to drop it; a fault
+            # there renews the pool (portal.extensions.recover_storage), and the check
+            # would cost every request a statement.
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": not self.database_url.startswith("sqlite:")
+            },
             "SESSION_COOKIE_NAME": cookie_name,
             "SESSION_COOKIE_SECURE": self.https,
             "SESSION_COOKIE_HTTPONLY": True,

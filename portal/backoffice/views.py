@@ -136,12 +136,7 @@ def queue() -> str:
         counts=status_counts.current(db.session),
         next_url=url_for("backoffice.queue", **next_args) if page.next_cursor else None,
         **_queue_labels(),
-        # Each row links to its case: the address is this prefix and the case's
-        # reference, built once rather than once per row by url_for.
-        queue_url=url_for("backoffice.queue"),
-        referral_url_prefix=url_for("backoffice.referral", public_id=REFERENCE_PLACEHOLDER)[
-            : -len(REFERENCE_PLACEHOLDER)
-        ],
+        **_queue_links(),
     )
 
 
@@ -156,6 +151,21 @@ def _queue_labels() -> dict[str, dict[str, str]]:
         }
 
     return once_per_process(f"portal.queue_labels.{current_language()}", translate)
+
+
+def _queue_links() -> dict[str, str]:
+    """The queue's own address, and the start of every case's: a row links to the
+    prefix and the case's reference (built once per worker, rather than 50 times a
+    page by url_for)."""
+
+    def build() -> dict[str, str]:
+        case = url_for("backoffice.referral", public_id=REFERENCE_PLACEHOLDER)
+        return {
+            "queue_url": url_for("backoffice.queue"),
+            "referral_url_prefix": case[: -len(REFERENCE_PLACEHOLDER)],
+        }
+
+    return once_per_process(f"portal.queue_links.{request.script_root}", build)
 
 
 def _filters_form(form: QueueFilterForm | None) -> Markup:
