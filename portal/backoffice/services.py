@@ -168,7 +168,8 @@ def queue_page(
         statement = _phase_statement(filters, urgent, after_cursor)
         # Run on the connection: for plain columns the ORM's result layer added nothing
         # but a fifth of the time.
-        rows.extend(map(QueueRow._make, session.connection().execute(statement, values)))
+        found = session.connection().execute(statement, values).all()
+        rows.extend(map(QueueRow._make, found))
         if len(rows) > size:
             break
     more = len(rows) > size
