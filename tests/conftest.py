@@ -182,6 +182,22 @@ def app(make_app) -> Flask:
 
 
 @pytest.fixture
+def clock():
+    """A clock the test moves (TOTP steps, session expiry)."""
+    from tests.casework_helpers import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def bo_app(make_app, clock) -> Flask:
+    """An application for logging people in: fast password hashing, the test's clock."""
+    app = make_app(fast_password_hashing=True)
+    app.extensions[CLOCK_KEY] = clock
+    return app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

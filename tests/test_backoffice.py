@@ -15,7 +15,6 @@ from portal.models import AuditEvent, KeyGrant, Message, Referral, Routing
 from tests.casework_helpers import (
     ASSOCIATION_A,
     ASSOCIATION_B,
-    Clock,
     csrf_token,
     log_in,
     make_person,
@@ -27,18 +26,6 @@ from tests.intake_helpers import (
     reply_with_a_file,
     shown_receipt,
 )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bo_app(make_app, clock):
-    app = make_app(fast_password_hashing=True)
-    app.extensions[CLOCK_KEY] = clock
-    return app
 
 
 @pytest.fixture

@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import render_template_string
 
 from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENT_CHARACTERS
-from tests.casework_helpers import ASSOCIATION_A, Clock, csrf_token, log_in, make_person
+from tests.casework_helpers import ASSOCIATION_A, csrf_token, log_in, make_person
 from tests.intake_helpers import latest_referral, post_referral
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def staff_app(make_app, clock):
-    from portal.clock import CLOCK_KEY
-
-    app = make_app(fast_password_hashing=True)
-    app.extensions[CLOCK_KEY] = clock
-    return app
 
 
 def _signed_in(app, group_private_key, clock, role: str, association: str | None = None):
@@ -73,12 +58,10 @@ def test_the_kept_fragments_are_bounded(app):
         assert kept.characters == sum(map(len, kept.values())) <= MAX_FRAGMENT_CHARACTERS
 
 
-def test_each_account_sees_its_own_name_token_and_menu(staff_app, group_private_key, clock):
-    admin, admin_client = _signed_in(staff_app, group_private_key, clock, "admin")
-    adviser, adviser_client = _signed_in(staff_app, group_private_key, clock, "staff")
-    partner, partner_client = _signed_in(
-        staff_app, group_private_key, clock, "partner", ASSOCIATION_A
-    )
+def test_each_account_sees_its_own_name_token_and_menu(bo_app, group_private_key, clock):
+    admin, admin_client = _signed_in(bo_app, group_private_key, clock, "admin")
+    adviser, adviser_client = _signed_in(bo_app, group_private_key, clock, "staff")
+    partner, partner_client = _signed_in(bo_app, group_private_key, clock, "partner", ASSOCIATION_A)
     admin_page = admin_client.get("/bo/").get_data(as_text=True)
     adviser_page = adviser_client.get("/bo/").get_data(as_text=True)
     partner_page = partner_client.get("/partenaires/").get_data(as_text=True)
@@ -98,10 +81,10 @@ def test_each_account_sees_its_own_name_token_and_menu(staff_app, group_private_
     )
 
 
-def test_the_queue_shows_a_change_at_the_next_load(staff_app, group_private_key, clock):
-    _, staff = _signed_in(staff_app, group_private_key, clock, "staff")
-    assert post_referral(staff_app.test_client(), departement="976").status_code == 200
-    public_id = latest_referral(staff_app).public_id
+def test_the_queue_shows_a_change_at_the_next_load(bo_app, group_private_key, clock):
+    _, staff = _signed_in(bo_app, group_private_key, clock, "staff")
+    assert post_referral(bo_app.test_client(), departement="976").status_code == 200
+    public_id = latest_referral(bo_app).public_id
     # The suite shares one database: a département no other test files from.
     queue = "/bo/?departement=976"
 
