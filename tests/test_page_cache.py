@@ -22,21 +22,31 @@ SAME_FOR_EVERYONE = [
 ]
 
 
-class Renders:
-    """Counts the templates rendered while it is open."""
+class Counted:
+    """Counts how often a Flask signal is sent by ``app`` while it is open."""
 
-    def __init__(self, app) -> None:
-        self.app, self.count = app, 0
+    def __init__(self, app, signal) -> None:
+        self.app, self.signal, self.count = app, signal, 0
 
     def _seen(self, *_args, **_kwargs) -> None:
         self.count += 1
 
-    def __enter__(self) -> Renders:
-        template_rendered.connect(self._seen, self.app)
+    def __enter__(self) -> Counted:
+        self.signal.connect(self._seen, self.app)
         return self
 
     def __exit__(self, *_exc) -> None:
-        template_rendered.disconnect(self._seen, self.app)
+        self.signal.disconnect(self._seen, self.app)
+
+
+def counting_renders(app) -> Counted:
+    """The templates rendered."""
+    return Counted(app, template_rendered)
+
+
+def counting_requests(app) -> Counted:
+    """The requests that entered Flask."""
+    return Counted(app, request_started)
 
 
 @pytest.mark.parametrize("path", SAME_FOR_EVERYONE)
@@ -46,7 +56,7 @@ def test_a_page_the_same_for_everyone_is_rendered_once_and_revalidated(app, clie
     etag = first.headers["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)  # strong
     assert "Set-Cookie" not in first.headers
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         second = client.get(path)
         unchanged = client.get(path, headers={"If-None-Match": etag})  # as a browser sends
     assert renders.count == 0
@@ -61,7 +71,7 @@ def test_a_page_the_same_for_everyone_is_rendered_once_and_revalidated(app, clie
 @pytest.mark.parametrize("path", ["/fr/auto-evaluation", "/en/self-check"])
 def test_the_blank_self_check_is_served_from_memory_but_kept_by_no_browser(app, client, path):
     first = client.get(path)
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         second = client.get(path)
     assert renders.count == 0 and second.get_data() == first.get_data()
     assert second.headers["Cache-Control"] == "no-store" and "ETag" not in second.headers
@@ -81,7 +91,7 @@ def test_a_page_showing_data_is_rendered_again_after_a_minute(app, client):
     client.get("/fr/qui-contacter")
     client.get("/fr/guides")
     now[0] += DATA_PAGE_SECONDS + 1
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         client.get("/fr/qui-contacter")  # the directory an administrator may change
         client.get("/fr/guides")  # files: until the next start
     assert renders.count == 1
@@ -89,7 +99,7 @@ def test_a_page_showing_data_is_rendered_again_after_a_minute(app, client):
 
 def test_a_search_is_never_served_from_memory(app, client):
     client.get("/fr/qui-contacter")
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         found = client.get("/fr/qui-contacter?departement=21")
     assert renders.count == 1 and "ETag" not in found.headers
     assert found.headers["Cache-Control"] == "no-store"
@@ -98,7 +108,7 @@ def test_a_search_is_never_served_from_memory(app, client):
 def test_forgetting_renders_again(app, client):
     client.get("/fr/")
     app.extensions[EXTENSION_KEY].forget_all()
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         client.get("/fr/")
     assert renders.count == 1
 
@@ -108,7 +118,7 @@ def test_the_form_is_rendered_once_and_each_request_gets_its_own_token_and_recei
     app, client, path
 ):
     first = client.get(path).get_data(as_text=True)
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         second_response = app.test_client().get(path)  # someone else
     second = second_response.get_data(as_text=True)
     assert renders.count == 0
@@ -130,33 +140,16 @@ def test_a_form_filled_from_the_shell_is_received(client):
 
 def test_the_follow_up_form_is_rendered_once_with_a_token_per_request(app, client):
     first = client.get("/fr/suivi").get_data(as_text=True)
-    with Renders(app) as renders:
+    with counting_renders(app) as renders:
         second = app.test_client().get("/fr/suivi").get_data(as_text=True)
     assert renders.count == 0
     assert hidden(first, "csrf_token") != hidden(second, "csrf_token")
 
 
-class Requests:
-    """Counts the requests that entered Flask while it is open."""
-
-    def __init__(self, app) -> None:
-        self.app, self.count = app, 0
-
-    def _seen(self, *_args, **_kwargs) -> None:
-        self.count += 1
-
-    def __enter__(self) -> Requests:
-        request_started.connect(self._seen, self.app)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        request_started.disconnect(self._seen, self.app)
-
-
 @pytest.mark.parametrize("path", [*SAME_FOR_EVERYONE, "/fr/auto-evaluation"])
 def test_a_kept_page_is_answered_as_flask_answered_it_without_entering_flask(app, client, path):
     first = client.get(path)
-    with Requests(app) as entered:
+    with counting_requests(app) as entered:
         again = client.get(path)
         head = client.head(path)
     assert entered.count == 0
@@ -171,7 +164,7 @@ def test_a_kept_page_is_answered_as_flask_answered_it_without_entering_flask(app
 
 def test_only_plain_gets_of_kept_pages_skip_flask(app, client):
     page = client.get("/fr/qui-contacter")
-    with Requests(app) as entered:
+    with counting_requests(app) as entered:
         client.get("/fr/qui-contacter?departement=21")  # a search
         revalidation = {"If-None-Match": page.headers["ETag"]}  # as a browser sends
         unchanged = client.get("/fr/qui-contacter", headers=revalidation)
