@@ -79,7 +79,7 @@ class PageStore:
         page is not found in its cache afterwards (the self-check)."""
         key = request.path
         page = self._pages.get(key)
-        if page is None or (page.stale_after is not None and self._clock() >= page.stale_after):
+        if page is None or not self._fresh(page):
             body = render().encode("utf-8")
             stale_after = self._clock() + DATA_PAGE_SECONDS if shows_data else None
             page = _Rendered(body, hashlib.sha256(body).hexdigest()[:32], stale_after)
