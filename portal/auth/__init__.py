@@ -43,7 +43,7 @@ def current_login() -> OpenSession | None:
 def current_account() -> OpenSession | None:
     """The session of this request once both factors were given, else ``None``."""
     login = current_login()
-    return login if login is not None and login.row.stage == "active" else None
+    return login if login is not None and login.stage == "active" else None
 
 
 def signed_in_account() -> OpenSession:
@@ -61,9 +61,9 @@ def require_roles(*roles: str) -> None:
         if request.method == "GET":
             abort(redirect(url_for("auth.login", next=request.full_path.rstrip("?"))))
         abort(403)
-    if account.user.role not in roles:
+    if account.role not in roles:
         abort(403)
-    if db.session.is_modified(account.row):
+    if account.touched:
         db.session.commit()  # keep the touch of ``last_seen_at`` (at most once a minute)
 
 

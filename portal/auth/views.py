@@ -39,7 +39,7 @@ def _account_key() -> str:
     """The account a login attempt is about, whether or not it exists."""
     login = current_login()
     if request.endpoint != "auth.login" and login is not None:
-        return f"account:{login.user.id}"
+        return f"account:{login.user_id}"
     email = accounts.normalise_email(request.form.get("email", ""))
     return "account:" + hashlib.sha256(email.encode()).hexdigest()
 
@@ -89,7 +89,7 @@ def _next_argument() -> str:
 def login() -> str | Response:
     account = current_account()
     if account is not None:
-        return redirect(_home_of(account.user.role))
+        return redirect(_home_of(account.role))
     form = LoginForm()
     if form.validate_on_submit():
         checked = accounts.check_password(
@@ -111,7 +111,7 @@ def login() -> str | Response:
             user, private_key = checked
             previous = current_login()
             if previous is not None:
-                end_session(db.session, previous.row)
+                end_session(db.session, previous)
             cookie = start_session(db.session, user, private_key, "password", clock.now())
             db.session.commit()
             step = "auth.code" if user.totp_enrolled else "auth.enrol"
@@ -122,7 +122,7 @@ def login() -> str | Response:
 
 def _pending():
     login = current_login()
-    return login if login is not None and login.row.stage == "password" else None
+    return login if login is not None and login.stage == "password" else None
 
 
 def _second_factor(template: str, **context) -> str | Response:
@@ -134,13 +134,13 @@ def _second_factor(template: str, **context) -> str | Response:
         if accounts.accept_totp(
             db.session, login.user, login.private_key, form.code.data, clock.now()
         ):
-            end_session(db.session, login.row)
+            end_session(db.session, login)
             cookie = start_session(db.session, login.user, login.private_key, "active", clock.now())
             record_event(
                 db.session, actor=login.user.actor, action="login.success", target=login.user.actor
             )
             db.session.commit()
-            target = _safe_next(request.args.get("next"), login.user.role)
+            target = _safe_next(request.args.get("next"), login.role)
             return set_session_cookie(redirect(target), cookie)
         g.login_failed = True
         record_event(
@@ -173,7 +173,7 @@ def enrol() -> str | Response:
     if login is None or login.user.totp_enrolled:
         return redirect(url_for("auth.login"))
     secret = accounts.totp_secret_of(login.user, login.private_key)
-    uri = accounts.totp_uri(login.user.email, secret)
+    uri = accounts.totp_uri(login.email, secret)
     qr_svg = segno.make(uri, error="m").svg_inline(
         scale=4, title=_("QR code to add the account to your authentication app")
     )
@@ -185,6 +185,6 @@ def logout() -> Response:
     login = current_login()
     if login is not None:
         record_event(db.session, actor=login.user.actor, action="logout", target=login.user.actor)
-        end_session(db.session, login.row)
+        end_session(db.session, login)
         db.session.commit()
     return clear_session_cookie(redirect(url_for("auth.login")))

@@ -124,7 +124,7 @@ def queue() -> str:
             zone=ZoneInfo(str(get_timezone())),
         )
     after = services.Cursor.decode(request.args.get("after", ""))
-    page = services.queue_page(db.session, filters, account.user.id, after)
+    page = services.queue_page(db.session, filters, account.user_id, after)
     next_args = carried_query()
     if page.next_cursor is not None:
         next_args["after"] = page.next_cursor.encode()
@@ -434,7 +434,7 @@ def withdraw(public_id: str, routing_id: int) -> Response:
 
 
 def _admin_only() -> None:
-    if signed_in_account().user.role != "admin":
+    if signed_in_account().role != "admin":
         abort(403)
 
 
