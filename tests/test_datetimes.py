@@ -61,6 +61,8 @@ def test_a_naive_datetime_is_refused_rather_than_guessed(database_url):
         "2026-12-03 17:30:15",  # CURRENT_TIMESTAMP, or a row written by hand
         "2026-12-03T17:30:15.123456",
         "2026-12-03T18:30:15.123456+01:00",
+        "2026-12-03T16:30:15-01:00",
+        "2026-12-03T17:30:15Z",
     ],
 )
 def test_sqlite_text_in_any_iso_form_reads_as_aware_utc(stored):

@@ -3,9 +3,8 @@ loads a ciphertext column).
 
 Keyset pagination split on the ``urgent`` flag (DESIGN §8): urgent cases first, then
 the others, each oldest first, with a row-value comparison on (created_at, id). A
-page is found in two steps: the ids, from one of the two queue indexes alone (they
-carry every filter column), joined in the same statement to the rows' listed columns
-by primary key: the index alone decides which rows, and only those are read.
+page is read from one of the two queue indexes alone: they carry every filter column
+and every listed column, so no row is looked up.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Integer, Select, bindparam, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from portal.models import Referral
@@ -96,9 +95,10 @@ class QueuePage:
 
 
 def _filtered(filters: QueueFilters) -> Select:
-    query = select(Referral.id)
+    query = select(Referral.id, *LISTED_COLUMNS)
     if filters.status == "":
-        query = query.where(Referral.status.in_(OPEN_STATUSES))
+        # Each status its own parameter: an expanding list is rewritten at each run.
+        query = query.where(Referral.status.in_([literal(status) for status in OPEN_STATUSES]))
     elif filters.status != "all":
         query = query.where(Referral.status == filters.status)
     for column, value in (
@@ -143,10 +143,7 @@ def _phase_statement(filters: QueueFilters, urgent: bool, after_cursor: bool) ->
             bindparam("after_id", type_=Referral.id.type),
         )
         query = query.where(tuple_(*_ORDER) > cursor_values)
-    ids = query.order_by(*_ORDER).limit(bindparam("wanted", type_=Integer)).subquery()
-    # The index alone decides which rows; only those are read, as plain rows (a page
-    # only reads them, and building 50 ORM objects cost more than the query).
-    return select(Referral.id, *LISTED_COLUMNS).join(ids, Referral.id == ids.c.id).order_by(*_ORDER)
+    return query.order_by(*_ORDER).limit(bindparam("wanted", type_=Integer))
 
 
 def queue_page(

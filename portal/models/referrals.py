@@ -33,12 +33,24 @@ QUEUE_FILTER_COLUMNS = (
     "minor_involved",
     "health_risk",
 )
+#: What the queue shows and does not filter on: at the end of both queue indexes too,
+#: so that a page is read from an index alone, without a lookup of each row (a row
+#: holds its ciphertext; 51 lookups were 40 % of a page's database time).
+QUEUE_SHOWN_COLUMNS = ("public_id", "returned")
 
 
 class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (
-        Index("ix_referrals_queue", "urgent", "created_at", "id", "status", *QUEUE_FILTER_COLUMNS),
+        Index(
+            "ix_referrals_queue",
+            "urgent",
+            "created_at",
+            "id",
+            "status",
+            *QUEUE_FILTER_COLUMNS,
+            *QUEUE_SHOWN_COLUMNS,
+        ),
         Index(
             "ix_referrals_status_queue",
             "status",
@@ -46,6 +58,7 @@ class Referral(Base):
             "created_at",
             "id",
             *QUEUE_FILTER_COLUMNS,
+            *QUEUE_SHOWN_COLUMNS,
         ),
     )
 
