@@ -152,7 +152,7 @@ class Portal:
             **hidden,
             "kind": "report",
             "reporter_role": "relative",
-            "domain": "health",
+            "domain": "alternative_therapies",
             "departement": "21",
             "minor_involved": "no",
             "contact_mode": "anonymous",
@@ -282,7 +282,7 @@ def server_time_per_post(encrypted: bool, count: int = 200) -> dict:
             fields.update(
                 kind="report",
                 reporter_role="relative",
-                domain="health",
+                domain="alternative_therapies",
                 departement="21",
                 minor_involved="no",
                 contact_mode="anonymous",

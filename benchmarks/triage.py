@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from benchmarks.intake import percentile
+from forms.referral import REPORTER_ROLES
 from portal import accounts, create_app
 from portal.casework import status_counts
 from portal.config import Config
@@ -59,6 +60,7 @@ from portal.keyring import initialise_keys, intake_keys
 from portal.models import BlindIndexEntry, Departement, Referral, utcnow
 from portal.public.intake import Secrets, Submission, submit_referral
 from portal.reference import load_reference_data
+from portal.statistics.calendar import month_of
 from portal.vocabulary import DOMAINS
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -73,7 +75,7 @@ STATUS_WEIGHTS = {
     "transmitted_to_prosecutor": 5,
     "closed": 50,
 }
-FILTERED_QUERY = "region=84&domain=health&assigned=nobody"
+FILTERED_QUERY = "region=84&domain=alternative_therapies&assigned=nobody"
 DEEP_PAGE = 1000
 
 
@@ -147,7 +149,7 @@ def submit_real_referrals(app, config: Config) -> list[str]:
             submission = Submission(
                 kind="report",
                 reporter_role="relative",
-                domain="health",
+                domain="alternative_therapies",
                 departement="21",
                 minor_involved="no",
                 health_risk=True,
@@ -202,11 +204,13 @@ class BulkReferrals:
         departement, region = rng.choice(self.departements)
         created = self.now - timedelta(days=1 + rng.random() * 5 * 365)
         status = rng.choices(list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()))[0]
+        first_action = None if status == "new" else created + timedelta(days=rng.random() * 20)
+        closed = first_action + timedelta(days=rng.random() * 90) if status == "closed" else None
         return {
             "public_id": f"{created:%Y}-Z{number:06X}",
             "kind": "opinion" if rng.random() < 0.2 else "report",
             "status": status,
-            "reporter_role": "relative",
+            "reporter_role": rng.choice(list(REPORTER_ROLES)),
             "domain": rng.choice(list(DOMAINS)),
             "departement": departement,
             "region_code": region,
@@ -221,7 +225,9 @@ class BulkReferrals:
             "assigned_to_id": self.staff_id if status != "new" and rng.random() < 0.1 else None,
             "returned": False,
             "closing_reason": "answered" if status == "closed" else None,
-            "month": f"{created:%Y-%m}",
+            "first_action_at": first_action,
+            "closed_at": closed,
+            "month": month_of(created),
             "lookup_token": os.urandom(32),
             "reporter_wrapped_key": self.wrapped_key,
             "document": self.documents[number % len(self.documents)],

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import auth, errors, i18n, security, templating, urls
+from portal.analysis import bp as analysis_bp
 from portal.backoffice import bp as backoffice_bp
 from portal.config import Config, keep_instance_private
 from portal.content import GuideLibrary
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(public_bp)
     auth.init_app(app)
     app.register_blueprint(backoffice_bp)
+    app.register_blueprint(analysis_bp)
     app.register_blueprint(partners_bp)
     security.exempt_from_csrf(app, csrf)
     if config.proxy_count:

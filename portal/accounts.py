@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto.params import FAST_PROFILE, PASSWORD_PROFILE, PROFILES, Argon2Profile
 from portal.models import (
+    KEY_HOLDING_ROLES,
     MIVILUDES_GROUP,
     MIVILUDES_ROLES,
     ROLES,
@@ -218,6 +219,8 @@ def grant_group_keys(session: Session, user: User, miviludes_private: bytes, act
     """Seal to ``user`` the group key its role calls for; returns the group's slug."""
     if user.disabled:
         raise AccountError("the account is disabled")
+    if user.role not in KEY_HOLDING_ROLES:
+        raise AccountError("an analyst holds no key: they read statistics, never a case")
     miviludes = _miviludes_group(session)
     if user.is_miviludes:
         group, group_private = miviludes, miviludes_private
@@ -254,7 +257,11 @@ def accounts_waiting_for_keys(session: Session) -> list[User]:
     return list(
         session.scalars(
             select(User)
-            .where(User.disabled.is_(False), ~_holds_own_group_key())
+            .where(
+                User.disabled.is_(False),
+                User.role.in_(KEY_HOLDING_ROLES),
+                ~_holds_own_group_key(),
+            )
             .order_by(User.email)
         )
     )

@@ -36,7 +36,7 @@ from portal.keyring import (
     intake_keys,
     recover_group_private_key,
 )
-from portal.models import ROLES, Association, utcnow
+from portal.models import KEY_HOLDING_ROLES, ROLES, Association, utcnow
 from portal.public.intake import Secrets
 from portal.records import outbox
 from portal.records.audit import (
@@ -314,7 +314,9 @@ def users_add_command(
         raise click.ClickException(str(error)) from None
     db.session.commit()
     _print_credentials(credentials, generated=password is None)
-    if not accounts.has_group_key(db.session, credentials.user):
+    if credentials.user.role in KEY_HOLDING_ROLES and not accounts.has_group_key(
+        db.session, credentials.user
+    ):
         click.echo("The account needs its group key: `portal keys grant` or the admin page.")
 
 

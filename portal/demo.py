@@ -23,17 +23,20 @@ from portal.casework import routing, workflow
 from portal.casework.threads import post_message
 from portal.keyring import intake_keys
 from portal.models import (
+    KEY_HOLDING_ROLES,
     MIVILUDES_GROUP,
     Association,
     Departement,
     KeyGrant,
     OutboxEmail,
     Referral,
+    Routing,
     User,
     utcnow,
 )
 from portal.public.intake import Secrets, Submission, submit_referral
-from portal.vocabulary import DOMAINS, WARNING_SIGNS
+from portal.statistics.calendar import month_of
+from portal.vocabulary import WARNING_SIGNS
 
 REFERRAL_COUNT = 200
 #: The two associations whose members get demo accounts (different regions).
@@ -42,6 +45,7 @@ PARTNER_B = "adfi-bretagne"
 DEMO_ACCOUNTS = (
     ("admin@demo.miviludes.invalid", "admin", None),
     ("agent@demo.miviludes.invalid", "staff", None),
+    ("analyste@demo.miviludes.invalid", "analyst", None),
     ("benevole@demo.adfi-bfc.invalid", "partner", PARTNER_A),
     ("benevole@demo.adfi-bretagne.invalid", "partner", PARTNER_B),
 )
@@ -69,7 +73,7 @@ ORGANISATIONS = (
 )
 PERSONS = ("le « maître » Alban", "une coach appelée Solène", "le fondateur, M. Verdier", "")
 STORIES = {
-    "health": (
+    "alternative_therapies": (
         "Ma sœur suit depuis {months} mois les stages d'un praticien de {org}. Elle a arrêté "
         "son traitement contre le diabète parce qu'on lui a dit que la maladie venait de ses "
         "émotions. Elle a maigri et ne répond plus à nos appels.",
@@ -84,7 +88,7 @@ STORIES = {
         "nuits en visioconférence, ne parle plus que de « vibrations » et a vidé notre "
         "épargne commune.",
     ),
-    "religious": (
+    "religious_movements": (
         "Mon frère vit maintenant dans la communauté {org}. Il a donné sa maison au groupe, "
         "ne peut sortir qu'accompagné et n'a plus le droit de nous téléphoner.",
         "Ma mère fréquente {org} depuis {months} mois. Elle dit que la fin est proche, a "
@@ -97,7 +101,7 @@ STORIES = {
         "Je suis formateur. Un organisme, {org}, propose des formations financées par le "
         "compte personnel de formation dont le contenu me paraît relever de l'emprise.",
     ),
-    "children_education": (
+    "school_support": (
         "Les enfants de mes voisins ne vont plus à l'école depuis la rentrée. Les parents "
         "suivent {org} et disent que l'école « abîme l'âme ». Les enfants semblent "
         "fatigués et isolés.",
@@ -116,6 +120,18 @@ STORIES = {
         "Je voudrais un avis sur {org}, que rejoint mon meilleur ami. Il a beaucoup changé "
         "depuis {months} mois et je ne sais pas si je m'inquiète pour rien.",
     ),
+}
+#: How often each story's domain is drawn: about the shares of the report's families
+#: in 2024 (health and well-being 35 %, worship 34 %, training, employment and
+#: finance 13 %, conspiracy 5 %, the rest 13 %).
+STORY_WEIGHTS = {
+    "alternative_therapies": 25,
+    "personal_development": 10,
+    "religious_movements": 34,
+    "vocational_training": 7,
+    "school_support": 6,
+    "conspiracy": 5,
+    "other": 13,
 }
 QUESTIONS = (
     "Merci pour votre signalement. Savez-vous depuis quand votre proche a cessé son suivi "
@@ -190,7 +206,7 @@ def _create_accounts(
             if association is None:
                 raise DemoRefused(f"association {slug} missing: run `portal init` first")
         credentials = accounts.create_account(session, email, role, association=association)
-        if not accounts.has_group_key(session, credentials.user):
+        if role in KEY_HOLDING_ROLES and not accounts.has_group_key(session, credentials.user):
             accounts.grant_group_keys(session, credentials.user, miviludes_private, "system")
         created.append(
             DemoAccount(email, role, slug, credentials.password, credentials.totp_secret)
@@ -212,7 +228,7 @@ def _pick_departement(
 
 
 def _submission(rng: random.Random, departement: str) -> Submission:
-    domain = rng.choice(list(DOMAINS))
+    domain = rng.choices(list(STORY_WEIGHTS), list(STORY_WEIGHTS.values()))[0]
     organisation = rng.choice(ORGANISATIONS)
     signs = rng.sample(list(WARNING_SIGNS), rng.randint(1, 5))
     contact = None
@@ -241,7 +257,8 @@ def _submission(rng: random.Random, departement: str) -> Submission:
         domain=domain,
         departement=departement,
         minor_involved=rng.choice(("no", "no", "no", "yes", "unknown")),
-        health_risk="medical_care" in signs or (domain == "health" and rng.random() < 0.5),
+        health_risk="medical_care" in signs
+        or (domain == "alternative_therapies" and rng.random() < 0.5),
         immediate_danger=rng.random() < 0.05,
         organisations=[organisation],
         persons=[person for person in (rng.choice(PERSONS),) if person],
@@ -333,13 +350,31 @@ class _Casework:
             routing.close(session, routed, data_key, member, rng.choice(OUTCOMES))
 
 
-def _backdate(referral: Referral, rng: random.Random, now: datetime) -> None:
-    """Spread the demo over the last five months, urgent cases the most recent."""
-    days = rng.uniform(0, 3) if referral.urgent else rng.uniform(0, 150)
+def _backdate(session: Session, referral: Referral, rng: random.Random, now: datetime) -> None:
+    """Spread the demo over the last fifteen months (the statistics then compare this
+    year with the last), urgent cases the most recent; the moments of casework follow
+    in their order: first action, routing, the association's answer, closing."""
+    days = rng.uniform(0, 3) if referral.urgent else rng.uniform(0, 450)
     created = now - timedelta(days=days)
     referral.created_at = created
     referral.updated_at = max(created, now - timedelta(days=days / 3))
-    referral.month = f"{created:%Y-%m}"
+    referral.month = month_of(created)
+    span = referral.updated_at - created
+    if referral.first_action_at is not None:
+        referral.first_action_at = created + span * rng.uniform(0.02, 0.3)
+    if referral.closed_at is not None:
+        referral.closed_at = referral.updated_at
+    for routed in session.scalars(select(Routing).where(Routing.referral_id == referral.id)):
+        routed.created_at = referral.first_action_at or created
+        answer = routed.created_at + (referral.updated_at - routed.created_at) * rng.uniform(
+            0.1, 0.6
+        )
+        routed.updated_at = answer
+        if routed.responded_at is not None:
+            routed.responded_at = answer
+        if routed.closed_at is not None:
+            routed.closed_at = referral.updated_at
+            routed.updated_at = referral.updated_at
 
 
 def seed(
@@ -384,7 +419,7 @@ def seed(
         receipted = submit_referral(session, submission, receipt, keys, secrets)
         referral = session.scalar(select(Referral).where(Referral.public_id == receipted.public_id))
         casework.bring_to(referral, _target_status(rng, referral.departement in routable))
-        _backdate(referral, rng, now)
+        _backdate(session, referral, rng, now)
         by_status[referral.status] = by_status.get(referral.status, 0) + 1
         receipts.setdefault(referral.status, crypto.format_receipt(receipt))
     # The demo's routings would otherwise mail (print) dozens of notifications at the

@@ -86,6 +86,15 @@ def day(value: date) -> str:
     return f"{value.day} {months[value.month]} {value.year}"
 
 
+def number(value: object) -> object:
+    """A count or a figure in the reader's language ("4 571", "12,5"); text as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and value != int(value):
+        return format_decimal(round(value, 1), format="#,##0.0")
+    return format_decimal(int(value))
+
+
 def aria_invalid(field, attributes: dict | None = None) -> dict[str, str]:
     """A field's attributes, with ``aria-invalid`` when it is in error, so that
     assistive technology announces it (Jinja takes a single ``**`` per call)."""
@@ -164,6 +173,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["number"] = number
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     # Whitespace inside {% trans %} blocks is folded, as babel.cfg tells the extractor.

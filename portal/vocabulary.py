@@ -13,16 +13,94 @@ from flask_babel import lazy_gettext as _l
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
-#: Domains used to classify referrals and to match associations (FACTS.md, "Figures").
-DOMAINS = {
-    "health": _l("Health and well-being (alternative therapies, nutrition)"),
-    "personal_development": _l("Personal development and coaching"),
-    "religious": _l("Religious or spiritual movements"),
-    "vocational_training": _l("Vocational training"),
-    "children_education": _l("Children and education"),
-    "conspiracy": _l("Conspiracy and survivalist movements"),
+#: The families of Miviludes' 2022–2024 activity report, under which every domain
+#: is counted (FACTS.md, "Figures"); "other" holds what the report leaves unnamed.
+FAMILIES = {
+    "health_wellbeing": _l("Health and well-being"),
+    "worship_spirituality": _l("Worship and spirituality"),
+    "training_employment_finance": _l("Training, employment and finance"),
+    "conspiracy_radical": _l("Conspiracy, separatism and other forms of radical commitment"),
     "other": _l("Other"),
 }
+
+
+@dataclass(frozen=True)
+class Domain:
+    family: str
+    #: The word staff, partners and the statistics use.
+    label: object
+    #: What a worried relative reads on the public form.
+    plain: object
+
+
+#: Domains staff and reporters pick. The codes are stored and never change meaning;
+#: README "Classification" says why each rolls up to its family.
+DOMAIN_TREE = {
+    "alternative_therapies": Domain(
+        "health_wellbeing",
+        _l("Alternative therapies"),
+        _l("Healing, care or therapies offered instead of medicine"),
+    ),
+    "nutrition": Domain(
+        "health_wellbeing", _l("Nutrition"), _l("Diets, fasting or food practices")
+    ),
+    "personal_development": Domain(
+        "health_wellbeing",
+        _l("Personal development"),
+        _l("Personal development or well-being courses"),
+    ),
+    "sport": Domain(
+        "health_wellbeing",
+        _l("Sport and physical practices"),
+        _l("A sport, a martial art or a physical practice"),
+    ),
+    "religious_movements": Domain(
+        "worship_spirituality",
+        _l("Religious movements"),
+        _l("A religious or spiritual group"),
+    ),
+    "esotericism": Domain(
+        "worship_spirituality",
+        _l("Esotericism"),
+        _l("Esotericism, occultism, mediums or channelling"),
+    ),
+    "coaching": Domain(
+        "training_employment_finance",
+        _l("Coaching"),
+        _l("Coaching, at work or in private life"),
+    ),
+    "vocational_training": Domain(
+        "training_employment_finance",
+        _l("Vocational training"),
+        _l("A training course or a professional training"),
+    ),
+    "school_support": Domain(
+        "training_employment_finance",
+        _l("Education and school support"),
+        _l("School, tutoring or the education of children"),
+    ),
+    "employment_finance": Domain(
+        "training_employment_finance",
+        _l("Employment and finance"),
+        _l("Work, business opportunities, investments or money schemes"),
+    ),
+    "conspiracy": Domain("conspiracy_radical", _l("Conspiracy"), _l("Conspiracy theories")),
+    "survivalism": Domain(
+        "conspiracy_radical",
+        _l("Survivalism"),
+        _l("Living apart to prepare for a collapse"),
+    ),
+    "separatism": Domain(
+        "conspiracy_radical",
+        _l("Separatism"),
+        _l("A group that rejects the law, the school or public institutions"),
+    ),
+    "other": Domain("other", _l("Other"), _l("Something else, or I don’t know")),
+}
+#: Code → the staff's label, for lists, filters and statistics.
+DOMAINS = {code: domain.label for code, domain in DOMAIN_TREE.items()}
+#: Code → the plain words of the public pages.
+PUBLIC_DOMAINS = {code: domain.plain for code, domain in DOMAIN_TREE.items()}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import accounts
 from portal.extensions import db
-from portal.models import Association, utcnow
+from portal.models import KEY_HOLDING_ROLES, Association, utcnow
 
 ASSOCIATION_A = "adfi-bourgogne-franche-comte"  # covers Côte-d'Or (21)
 ASSOCIATION_B = "adfi-bretagne"
@@ -76,7 +76,7 @@ def make_person(
             fast_hashing=fast_hashing,
         )
         user = credentials.user
-        if grant and not accounts.has_group_key(db.session, user):
+        if grant and role in KEY_HOLDING_ROLES and not accounts.has_group_key(db.session, user):
             accounts.grant_group_keys(db.session, user, group_private_key, "system")
         if disabled:
             accounts.disable_account(db.session, user)
@@ -98,3 +98,11 @@ def log_in(client, person: Person, clock: Clock, *, steps: int = 0, next_url: st
     return client.post(
         second, data={"csrf_token": csrf_token(page), "code": person.code(clock, steps)}
     )
+
+
+def filled_rule(rule: str, arguments: dict) -> str:
+    """A URL rule of ``app.url_map`` with its variables replaced by ``arguments``
+    (``<int:user_id>``, ``<any(csv, xlsx):file_format>``…)."""
+    for name, value in arguments.items():
+        rule = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), rule)
+    return rule

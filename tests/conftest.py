@@ -226,6 +226,7 @@ def world(tmp_path_factory, database_url, group_private_key):
         "admin": make_person(app, group_private_key, "admin"),
         "partner_a": make_person(app, group_private_key, "partner", ASSOCIATION_A),
         "partner_b": make_person(app, group_private_key, "partner", ASSOCIATION_B),
+        "analyst": make_person(app, group_private_key, "analyst"),
         "disabled": make_person(app, group_private_key, "staff"),
     }
     receipt = shown_receipt(post_referral(app.test_client(), files=[("piece.txt", b"contenu")]))
@@ -253,6 +254,7 @@ def world(tmp_path_factory, database_url, group_private_key):
             "routing_id": routing.id,
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
             "receipt": receipt,
+            "file_format": "xlsx",
             "staff_id": people["staff"].user_id,
             "user_ids": {name: person.user_id for name, person in people.items()},
         }

@@ -39,7 +39,7 @@ def referral_data(**overrides) -> dict:
     data = {
         "kind": "report",
         "reporter_role": "relative",
-        "domain": "health",
+        "domain": "alternative_therapies",
         "departement": "21",
         "minor_involved": "no",
         "description": DESCRIPTION,

@@ -7,7 +7,6 @@ a case or a file is covered the day it is added.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.models import AuditEvent, User
+from tests.casework_helpers import filled_rule
 from tests.conftest import make_config
 
 #: Who may open what: the back office for Miviludes, a case for its association.
@@ -46,9 +46,7 @@ def test_the_routes_that_open_cases_are_found():
 @pytest.mark.parametrize(("rule", "role"), list(_opening_routes()))
 def test_each_opening_is_audited(world, rule, role):
     app, clients, arguments = world
-    url = rule
-    for name, value in arguments.items():
-        url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
+    url = filled_rule(rule, arguments)
     with app.app_context():
         last = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()))
     response = clients[role].get(url)

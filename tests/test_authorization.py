@@ -1,4 +1,5 @@
-"""The authorization matrix: every back-office, partner and login route × every role.
+"""The authorization matrix: every back-office, statistics, partner and login route ×
+every role.
 
 Generated from ``app.url_map``, so a new route is covered the day it is added. Real
 ids are used: a referral routed to association A, its attachment and its routing,
@@ -10,7 +11,6 @@ other cases); every refused pair, GET or POST, is sent here.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
@@ -20,9 +20,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.models import Referral, User
-from tests.casework_helpers import (
-    csrf_token,
-)
+from tests.casework_helpers import csrf_token, filled_rule
 from tests.conftest import make_config
 
 #: A page each role can load, to read the CSRF token of its session from.
@@ -31,15 +29,19 @@ TOKEN_PAGE = {
     "admin": "/bo/",
     "partner_a": "/partenaires/",
     "partner_b": "/partenaires/",
+    "analyst": "/bo/statistiques/",
 }
-ROLES = ("anonymous", "staff", "admin", "partner_a", "partner_b", "disabled")
+ROLES = ("anonymous", "staff", "admin", "analyst", "partner_a", "partner_b", "disabled")
 #: endpoint prefix → roles that may use it. Everything else must be refused.
 ALLOWED = {
     "backoffice.accounts": {"admin"},
     "backoffice.grant_keys": {"admin"},
     "partners.cases": {"partner_a", "partner_b"},
+    "partners.figures": {"partner_a", "partner_b"},
+    "partners.export_figures": {"partner_a", "partner_b"},
     "backoffice.": {"staff", "admin"},
     "partners.": {"partner_a"},
+    "analysis.": {"staff", "admin", "analyst"},
 }
 
 
@@ -55,7 +57,7 @@ def _cases():
     instance = Path(tempfile.gettempdir()) / "portal-matrix"
     app = create_app(make_config(instance, "sqlite://"))
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith(("backoffice.", "partners.")):
+        if not rule.endpoint.startswith(("backoffice.", "partners.", "analysis.")):
             continue
         variants = ["", "thread"] if "attachment_id" in rule.arguments else [""]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -86,8 +88,7 @@ def test_authorization_matrix(world, rule, endpoint, method, role, variant):
     url = rule
     if variant == "thread":
         url = url.replace("<file:attachment_id>", str(arguments["thread_attachment_id"]))
-    for name, value in arguments.items():
-        url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
+    url = filled_rule(url, arguments)
     client = clients[role]
     if method == "GET":
         response = client.get(url)
@@ -117,6 +118,6 @@ def test_a_disabled_account_sees_no_referral_even_with_a_session(world):
         referral = db.session.scalar(
             select(Referral).where(Referral.public_id == arguments["public_id"])
         )
-        for role in ("disabled", "staff", "partner_a"):
+        for role in ("disabled", "analyst", "staff", "partner_a"):
             user = db.session.get(User, arguments["user_ids"][role])
-            assert can_see(db.session, user, referral) is (role != "disabled")
+            assert can_see(db.session, user, referral) is (role not in ("disabled", "analyst"))

@@ -542,7 +542,9 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
     from portal.models import Association, AssociationCoverage
 
     with bo_app.app_context():
-        only_dijon = Association(slug="test-only-21", name="AAA Côte-d'Or", domains="health")
+        only_dijon = Association(
+            slug="test-only-21", name="AAA Côte-d'Or", domains="alternative_therapies"
+        )
         db.session.add(only_dijon)
         db.session.flush()
         db.session.add(AssociationCoverage(association_id=only_dijon.id, departement_code="21"))
@@ -557,19 +559,22 @@ def test_suggestions_go_from_departement_to_region_to_national_by_domain(bo_app)
             key=lambda association: association.name,
         )
         national = [(association.slug, "national") for association in nationals]
-        assert suggested("21", "27", "health") == [
+        assert suggested("21", "27", "alternative_therapies") == [
             ("test-only-21", "departement"),
             (ASSOCIATION_A, "departement"),
             *national,
         ]
-        assert suggested("25", "27", "health") == [
+        assert suggested("25", "27", "alternative_therapies") == [
             (ASSOCIATION_A, "departement"),
             ("test-only-21", "region"),
             *national,
         ]
         # A domain the association does not handle; a place no association covers.
-        assert suggested("21", "27", "religious") == [(ASSOCIATION_A, "departement"), *national]
-        assert suggested("abroad", None, "health") == national
+        assert suggested("21", "27", "religious_movements") == [
+            (ASSOCIATION_A, "departement"),
+            *national,
+        ]
+        assert suggested("abroad", None, "alternative_therapies") == national
         db.session.rollback()
 
 

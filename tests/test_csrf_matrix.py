@@ -5,15 +5,13 @@ in ``portal.security``, each tested for its own guard (the cross-site check)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models.base import Base
 from portal.security import CSRF_EXEMPT_ENDPOINTS
-from tests.casework_helpers import csrf_token
+from tests.casework_helpers import csrf_token, filled_rule
 from tests.intake_helpers import referral_data
 
 #: Columns that change on any signed-in request, whatever it does.
@@ -87,9 +85,7 @@ def _form_that_would_change_things(arguments: dict) -> dict:
 
 
 def _url(rule: str, arguments: dict) -> str:
-    for name, value in arguments.items():
-        rule = re.sub(rf"<(?:\w+:)?{name}>", str(value), rule)
-    return rule
+    return filled_rule(rule, arguments)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,9 @@ def test_a_moment_comes_back_as_the_same_aware_utc_datetime(database_url):
     written = datetime(2026, 12, 3, 18, 30, 15, 123456, tzinfo=PARIS_WINTER)
     try:
         with engine.begin() as connection:
-            connection.execute(table.insert(), [{"id": 1, "moment": written}, {"id": 2, "moment": None}])
+            connection.execute(
+                table.insert(), [{"id": 1, "moment": written}, {"id": 2, "moment": None}]
+            )
             rows = dict(connection.execute(sa.select(table.c.id, table.c.moment)).all())
     finally:
         metadata.drop_all(engine)

@@ -40,7 +40,13 @@ def test_demo_seed_creates_working_accounts_and_cases_once(databases, tmp_path, 
     accounts_file = tmp_path / "instance" / "demo-accounts.json"
     assert stat.S_IMODE(accounts_file.stat().st_mode) == 0o600
     data = json.loads(accounts_file.read_text())
-    assert [a["role"] for a in data["accounts"]] == ["admin", "staff", "partner", "partner"]
+    assert [a["role"] for a in data["accounts"]] == [
+        "admin",
+        "staff",
+        "analyst",
+        "partner",
+        "partner",
+    ]
     for account in data["accounts"]:
         assert account["email"] in first.output and account["password"] in first.output
         assert account["totp_secret"] in first.output
@@ -50,7 +56,7 @@ def test_demo_seed_creates_working_accounts_and_cases_once(databases, tmp_path, 
     assert data["accounts"][0]["password"] in again.output
 
     codes = runner.invoke(main, ["demo", "codes"]).output.splitlines()
-    assert len(codes) == 4
+    assert len(codes) == 5
     for line, account in zip(codes, data["accounts"], strict=True):
         code, email = line.split("  ")
         assert email == account["email"]
@@ -69,6 +75,9 @@ def test_demo_seed_creates_working_accounts_and_cases_once(databases, tmp_path, 
             visible = [referral for referral in referrals if can_see(db.session, user, referral)]
             if user.is_miviludes:
                 assert len(visible) == 60
+                continue
+            if user.role == "analyst":
+                assert visible == []
                 continue
             association = db.session.get(Association, user.association_id)
             assert association.slug in (PARTNER_A, PARTNER_B)

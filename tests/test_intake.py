@@ -15,6 +15,7 @@ import crypto
 from crypto.params import CHUNK_BYTES
 from portal.extensions import db
 from portal.models import BlindIndexEntry
+from portal.statistics.calendar import month_of
 from tests.intake_helpers import (
     DESCRIPTION,
     REPORT_URL,
@@ -56,9 +57,13 @@ def test_a_referral_is_received_and_stored_encrypted(app, client, group_private_
     referral = latest_referral(app)
     assert referral.public_id in text
     assert (referral.kind, referral.status, referral.reporter_role) == (kind, "new", "relative")
-    assert (referral.domain, referral.departement, referral.region_code) == ("health", "21", "27")
+    assert (referral.domain, referral.departement, referral.region_code) == (
+        "alternative_therapies",
+        "21",
+        "27",
+    )
     assert referral.health_risk and not referral.urgent and not referral.has_identity
-    assert referral.month == referral.created_at.strftime("%Y-%m")
+    assert referral.month == month_of(referral.created_at)
     assert len(referral.grants) == 1
     document = read_item(
         referral, data_key(referral, group_private_key), "document", referral.document

@@ -24,6 +24,7 @@ from portal.clock import CLOCK_KEY
 from portal.extensions import db
 from portal.keyring import initialise_keys
 from portal.models import Referral
+from portal.statistics.calendar import month_of
 from tests.casework_helpers import Clock, log_in, make_person
 from tests.conftest import make_config, migrate_and_load
 
@@ -60,7 +61,7 @@ def queue_world(databases, tmp_path_factory):
                 "kind": ("report", "opinion")[number % 2],
                 "status": STATUSES[number % len(STATUSES)],
                 "reporter_role": "relative",
-                "domain": ("health", "online", "religious")[number % 3],
+                "domain": ("alternative_therapies", "online", "religious_movements")[number % 3],
                 "departement": departement,
                 "region_code": region,
                 "minor_involved": ("yes", "no", "unknown")[number % 3],
@@ -69,7 +70,7 @@ def queue_world(databases, tmp_path_factory):
                 "assigned_to_id": (None, staff.user_id, other.user_id)[number % 3],
                 "created_at": created,
                 "updated_at": created,
-                "month": f"{created:%Y-%m}",
+                "month": month_of(created),
                 "lookup_token": secrets.token_bytes(32),
                 "reporter_wrapped_key": b"-",
                 "document": b"-",
@@ -141,7 +142,9 @@ FILTERS = {
     "dates in Paris": QueueFilters(
         status="all", date_from=date(2026, 11, 3), date_to=date(2026, 11, 7), zone=PARIS
     ),
-    "several at once": QueueFilters(status="all", kind="report", domain="health", minor=True),
+    "several at once": QueueFilters(
+        status="all", kind="report", domain="alternative_therapies", minor=True
+    ),
 }
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from werkzeug.exceptions import InternalServerError
 
 from portal.extensions import limiter
 from portal.security import CONTENT_SECURITY_POLICY
+from tests.casework_helpers import filled_rule
 from tests.pages import ALL_PUBLIC_URLS, GUIDE_URLS
 
 EXPECTED_CSP = (
@@ -24,6 +23,7 @@ SAMPLE_ARGUMENTS = {
     "attachment_id": "0" * 32,
     "routing_id": "1",
     "user_id": "1",
+    "file_format": "csv",
 }
 
 
@@ -52,9 +52,7 @@ def _urls_of_every_rule(app) -> list[tuple[str, str]]:
         arguments = rule.arguments - set(rule.defaults or {})
         missing = arguments - set(SAMPLE_ARGUMENTS)
         assert not missing, f"add a sample value for {missing} of {rule.rule} to SAMPLE_ARGUMENTS"
-        url = rule.rule
-        for name in arguments:
-            url = re.sub(rf"<(?:\w+:)?{name}>", SAMPLE_ARGUMENTS[name], url)
+        url = filled_rule(rule.rule, {name: SAMPLE_ARGUMENTS[name] for name in arguments})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, url))
     return urls

@@ -61,7 +61,11 @@ def _fast_hashing() -> bool:
 
 
 def _home_of(role: str) -> str:
-    return url_for("partners.cases") if role == "partner" else url_for("backoffice.queue")
+    if role == "partner":
+        return url_for("partners.cases")
+    if role == "analyst":
+        return url_for("analysis.overview")
+    return url_for("backoffice.queue")
 
 
 #: A path and query of our own: no scheme, host, control character, space or backslash.
@@ -72,7 +76,7 @@ def _safe_next(target: str | None, role: str) -> str:
     """Only a local path, and only into the space of the account's role."""
     if target and LOCAL_TARGET.fullmatch(target):
         parts = urlsplit(target)
-        space = "/partenaires/" if role == "partner" else "/bo/"
+        space = {"partner": "/partenaires/", "analyst": "/bo/statistiques/"}.get(role, "/bo/")
         if not parts.scheme and not parts.netloc and parts.path.startswith(space):
             return target
     return _home_of(role)

@@ -223,6 +223,10 @@ def _move(session: Session, routing: Routing, status: str, actor: User) -> Refer
     if status not in ROUTING_TRANSITIONS[routing.status]:
         raise RoutingRefused(f"{routing.status} → {status}")
     previous, routing.status, routing.updated_at = routing.status, status, utcnow()
+    if status in ("accepted", "declined"):
+        routing.responded_at = routing.updated_at
+    elif status == "closed":
+        routing.closed_at = routing.updated_at
     referral = session.get(Referral, routing.referral_id)
     record_event(
         session,

@@ -42,6 +42,13 @@ def _target(referral: Referral) -> str:
     return f"referral:{referral.public_id}"
 
 
+def _note_first_action(referral: Referral) -> None:
+    """Keep when staff first acted on the referral: the statistics' delay to a first
+    action (leaving "new", an assignment or a classification, whichever comes first)."""
+    if referral.first_action_at is None:
+        referral.first_action_at = utcnow()
+
+
 def allowed_targets(referral: Referral) -> list[str]:
     return [status for status in MANUAL_TARGETS if status in TRANSITIONS[referral.status]]
 
@@ -59,10 +66,13 @@ def change_status(
         raise TransitionRefused(f"{previous} → {status}")
     if status == "closed" and closing_reason not in CLOSING_REASONS:
         raise TransitionRefused("closing needs a reason")
+    if previous == "new":
+        _note_first_action(referral)
     referral.status = status
     status_counts.status_changed(session, previous, status)
     referral.closing_reason = closing_reason if status == "closed" else None
     referral.updated_at = utcnow()
+    referral.closed_at = referral.updated_at if status == "closed" else None
     details: dict[str, object] = {"from": previous, "to": status}
     if closing_reason and status == "closed":
         details["reason"] = closing_reason
@@ -97,6 +107,7 @@ def assign(session: Session, referral: Referral, assignee: User | None, actor: U
     if assignee is not None and (not assignee.is_miviludes or assignee.disabled):
         raise ValueError("only an active Miviludes account can be assigned")
     referral.assigned_to_id = assignee.id if assignee else None
+    _note_first_action(referral)
     record_event(
         session,
         actor=actor.actor,
@@ -130,6 +141,7 @@ def classify(
     for name, value in changed.items():
         setattr(referral, name, value)
     if changed:
+        _note_first_action(referral)
         record_event(
             session,
             actor=actor.actor,

@@ -5,8 +5,10 @@ autogenerate and the migration test compare against.
 """
 
 from portal.models.accounts import (
+    KEY_HOLDING_ROLES,
     MIVILUDES_ROLES,
     ROLES,
+    STATISTICS_ROLES,
     LoginSession,
     Membership,
     OutboxEmail,
@@ -29,11 +31,13 @@ from portal.models.referrals import (
 from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
 
 __all__ = [
+    "KEY_HOLDING_ROLES",
     "MIVILUDES_GROUP",
     "MIVILUDES_ROLES",
     "NOTE_AUDIENCES",
     "ROLES",
     "ROUTING_STATUSES",
+    "STATISTICS_ROLES",
     "Association",
     "AssociationCoverage",
     "Attachment",

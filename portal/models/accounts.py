@@ -9,8 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
 
-ROLES = ("staff", "admin", "partner")
+ROLES = ("staff", "admin", "analyst", "partner")
+#: Miviludes' members who open cases: they hold the Miviludes group key.
 MIVILUDES_ROLES = ("staff", "admin")
+#: Who reads the statistics. An analyst holds no key and sees no case.
+STATISTICS_ROLES = ("staff", "admin", "analyst")
+#: Roles that work with a group key (an analyst does not).
+KEY_HOLDING_ROLES = ("staff", "admin", "partner")
 
 
 class User(Base):

@@ -37,6 +37,22 @@ QUEUE_FILTER_COLUMNS = (
 #: so that a page is read from an index alone, without a lookup of each row (a row
 #: holds its ciphertext; 51 lookups were 40 % of a page's database time).
 QUEUE_SHOWN_COLUMNS = ("public_id", "returned")
+#: What the statistics count (DESIGN §3: plaintext metadata only), after the month and
+#: the moment of receipt: a period's figures are read from this index alone.
+STATISTICS_COLUMNS = (
+    "kind",
+    "domain",
+    "reporter_role",
+    "minor_involved",
+    "health_risk",
+    "urgent",
+    "status",
+    "closing_reason",
+    "region_code",
+    "departement",
+    "first_action_at",
+    "closed_at",
+)
 
 
 class Referral(Base):
@@ -60,6 +76,7 @@ class Referral(Base):
             *QUEUE_FILTER_COLUMNS,
             *QUEUE_SHOWN_COLUMNS,
         ),
+        Index("ix_referrals_statistics", "month", "created_at", *STATISTICS_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,13 +105,19 @@ class Referral(Base):
     )
     #: An association declined the case: it is back in the queue and flagged.
     returned: Mapped[bool] = mapped_column(default=False)
+    #: The first thing a staff member did with it (took, classified, assigned, moved it
+    #: on): the statistics' delay to a first action.
+    first_action_at: Mapped[datetime | None] = mapped_column()
+    #: When it was last closed; cleared if it is opened again.
+    closed_at: Mapped[datetime | None] = mapped_column()
     #: "answered", "no_follow_up" or "duplicate" once closed.
     closing_reason: Mapped[str | None] = mapped_column(String(20))
     #: Art. 40 CPP: the date of transmission; the prosecutor's reference is encrypted.
-    prosecutor_date: Mapped[date | None] = mapped_column(Date)
+    prosecutor_date: Mapped[date | None] = mapped_column(Date, index=True)
     prosecutor_reference: Mapped[bytes | None] = mapped_column(LargeBinary)
-    #: "2026-11": statistics group by this stored month (DESIGN §8).
-    month: Mapped[str] = mapped_column(String(7), index=True)
+    #: "2026-11", the month of receipt in Paris time (``portal.statistics.calendar``):
+    #: statistics group by this stored month (DESIGN §8).
+    month: Mapped[str] = mapped_column(String(7))
     #: HKDF of the unstored receipt secret: finds the referral from the receipt.
     lookup_token: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     #: The data key wrapped under the reporter key (derived from the receipt, never stored).

@@ -30,8 +30,12 @@ class Routing(Base):
     #: The reporter's identity went with the case (the reporter consented).
     identity_shared: Mapped[bool] = mapped_column(default=False)
     routed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the association accepted or declined the case.
+    responded_at: Mapped[datetime | None] = mapped_column()
+    #: When the association closed the case with an outcome.
+    closed_at: Mapped[datetime | None] = mapped_column()
     #: Encrypted under the referral's key: why the association declined, or the outcome.
     closing_text: Mapped[bytes | None] = mapped_column(LargeBinary)
 

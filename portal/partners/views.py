@@ -25,6 +25,16 @@ from portal.casework.responses import (
 from portal.extensions import db
 from portal.models import Referral, Routing
 from portal.partners import bp
+from portal.statistics.calendar import Period
+from portal.statistics.charts import bar_chart
+from portal.statistics.counts import count_activity
+from portal.statistics.responses import (
+    export_response,
+    period_arguments,
+    period_asked,
+    period_text,
+)
+from portal.statistics.tables import Table, association_tables
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
 
 
@@ -164,3 +174,35 @@ def note(routing_id: int) -> str | Response:
         _("Your note was added; Miviludes can read it."),
         _("Follow-up note"),
     )
+
+
+def _own_tables(period: Period) -> list[Table]:
+    """The association's own figures only: the count is filtered by its id."""
+    association_id = signed_in_account().user.association_id
+    current = count_activity(db.session, period, association_id=association_id)
+    previous = count_activity(db.session, period.previous(), association_id=association_id)
+    return association_tables(current, previous)
+
+
+@bp.route("/chiffres", endpoint="figures")
+def figures() -> str:
+    period, form = period_asked()
+    tables = _own_tables(period)
+    return render_template(
+        "partners/figures.html",
+        form=form,
+        period_text=period_text(period),
+        previous_text=period_text(period.previous()),
+        tables=tables,
+        charts={table.key: bar_chart(table) for table in tables},
+        export_args=period_arguments(form),
+        export_endpoint="partners.export_figures",
+    )
+
+
+@bp.route("/chiffres/export.<any(csv, xlsx):file_format>", endpoint="export_figures")
+def export_figures(file_format: str) -> Response:
+    period, _form = period_asked()
+    user = signed_in_account().user
+    target = f"association:{user.association_id}"
+    return export_response(_own_tables(period), period, file_format, user.actor, target)

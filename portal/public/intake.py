@@ -34,6 +34,7 @@ from portal.models import (
     Referral,
     utcnow,
 )
+from portal.statistics.calendar import month_of
 
 OUTSIDE_FRANCE = ("abroad", "unknown")
 
@@ -216,7 +217,7 @@ def submit_referral(
         has_identity=identity is not None,
         created_at=now,
         updated_at=now,
-        month=f"{now:%Y-%m}",
+        month=month_of(now),
         lookup_token=receipt_keys.lookup_token,
         reporter_wrapped_key=crypto.wrap_key(
             receipt_keys.reporter_key, data_key, "reporter", public_id

@@ -26,7 +26,7 @@ from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
 from portal.public.pages import FormShell, pages
-from portal.vocabulary import DEFAULT_LANGUAGE, DOMAINS, LANGUAGES, WARNING_SIGNS
+from portal.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, PUBLIC_DOMAINS, WARNING_SIGNS
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _departement_choices() -> list[tuple[str, str]]:
 def _referral_form(**kwargs) -> ReferralForm:
     return ReferralForm(
         departements=_departement_choices(),
-        domains=list(DOMAINS.items()),
+        domains=list(PUBLIC_DOMAINS.items()),
         signs=list(WARNING_SIGNS.items()),
         **kwargs,
     )
@@ -472,7 +472,7 @@ def _render_case(case, reply_form: ReplyForm | None = None, sent: bool = False) 
         form=reply_form,
         sent=sent,
         kinds=KINDS,
-        domains=DOMAINS,
+        domains=PUBLIC_DOMAINS,
         departements=dict(_departement_choices()),
     )
 

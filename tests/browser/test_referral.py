@@ -22,7 +22,7 @@ ATTACHMENT = {
 def fill_referral(page) -> None:
     tick(page, "Signaler une situation : je veux de l’aide")
     tick(page, "Un proche ou un membre de la famille")
-    tick(page, "Santé et bien-être")
+    tick(page, "Des soins ou des thérapies proposés à la place de la médecine")
     page.get_by_label("Nom de l’organisation ou du groupe").fill("Éveil Intérieur")
     page.get_by_label("Département où cela se passe").select_option("21")
     page.get_by_label("Commune (facultatif)").fill("Dijon")
