@@ -206,7 +206,7 @@ def test_the_reporter_can_re_read_what_they_sent(app, client):
     section = text[text.index("Ce que vous avez envoyé") : text.index("Répondre")]
     for shown in (
         "Signaler une situation",
-        "Santé",
+        "Des soins ou des thérapies proposés à la place de la médecine",
         "21 – Côte-d'Or, Beaune",
         "Mon frère suit un coach",
         "plan.png",
