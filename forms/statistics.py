@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 
 from forms.base import TranslatedForm
 from forms.validators import plausible_date
@@ -43,3 +44,13 @@ class PeriodForm(TranslatedForm):
         if self.year.data:
             return Period.year(int(self.year.data))
         return default
+
+
+class PublishForm(FlaskForm):
+    """An administrator freezes a year's figures for the public page."""
+
+    year = SelectField(_l("Year to publish"), validators=[InputRequired()])
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year.choices = as_choices([(str(year), str(year)) for year in years])

@@ -20,6 +20,7 @@ PUBLIC_PAGES = {
         ("/fr/mentions-legales", "Mentions légales"),
         ("/fr/donnees-personnelles", "Données personnelles"),
         ("/fr/plan-du-site", "Plan du site"),
+        ("/fr/chiffres", "Chiffres"),
     ],
     "en": [
         ("/en/", "you are not alone"),
@@ -40,6 +41,7 @@ PUBLIC_PAGES = {
         ("/en/legal-notice", "Legal notice"),
         ("/en/privacy", "Personal data"),
         ("/en/site-map", "Site map"),
+        ("/en/figures", "Figures"),
     ],
 }
 

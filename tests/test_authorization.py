@@ -41,6 +41,7 @@ ALLOWED = {
     "partners.export_figures": {"partner_a", "partner_b"},
     "backoffice.": {"staff", "admin"},
     "partners.": {"partner_a"},
+    "analysis.publish": {"admin"},
     "analysis.": {"staff", "admin", "analyst"},
 }
 

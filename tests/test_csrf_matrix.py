@@ -22,6 +22,7 @@ CLIENT_FOR = {
     "backoffice.accounts": ("admin", "staff"),
     "backoffice.grant_keys": ("admin", "staff"),
     "backoffice.": ("staff", "admin"),
+    "analysis.publish": ("admin", "staff"),
     "partners.": ("partner_a", "partner_b"),
 }
 TOKEN_PAGE = {"staff": "/bo/", "admin": "/bo/", "partner_a": "/partenaires/"}
@@ -81,6 +82,7 @@ def _form_that_would_change_things(arguments: dict) -> dict:
         "prosecutor-reference": "CSRF-PROBE",
         "decline-reason": "CSRF-PROBE",
         "close-outcome": "CSRF-PROBE",
+        "year": "2026",
     }
 
 
@@ -121,7 +123,13 @@ def test_every_post_without_a_valid_token_is_refused_and_changes_nothing(world, 
             assert _changes(before, _state(app)) == [], (url, case)
             checked.append(endpoint)
     # Every space is covered: a new POST route joins the matrix the day it is added.
-    assert {e.split(".")[0] for e in checked} == {"public", "auth", "backoffice", "partners"}
+    assert {e.split(".")[0] for e in checked} == {
+        "public",
+        "auth",
+        "backoffice",
+        "analysis",
+        "partners",
+    }
 
 
 @pytest.mark.parametrize("endpoint", sorted(CSRF_EXEMPT_ENDPOINTS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import uuid
 from collections import Counter
@@ -12,16 +13,19 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import median as plain_median
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 import crypto
 from portal.extensions import db
-from portal.models import Association, AuditEvent, Referral, Routing, User
+from portal.models import Association, AuditEvent, PublishedFigures, Referral, Routing, User
 from portal.statistics.calendar import STATISTICS_ZONE, Period, month_of
 from portal.statistics.counts import count_activity, median
+from portal.statistics.publication import SMALL_CELL, suppressed
 from portal.vocabulary import DOMAIN_TREE
-from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B
+from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, csrf_token
 
 #: Years no other test writes in: the test database is shared by the whole run.
 YEAR = 2041
@@ -367,3 +371,67 @@ def test_a_partner_sees_its_own_figures_and_no_one_else_s(counted, world):
     lines = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
     routed_line = next(line for line in lines if line and line[0] == "Orientées vers vous")
     assert routed_line[1] == str(len(other))
+
+
+def test_a_small_cell_is_hidden_and_a_lone_one_takes_another_with_it():
+    assert suppressed({"a": 50, "b": 3, "c": 12}) == {"a": 50, "b": None, "c": None}
+    assert suppressed({"a": 5, "b": 4, "c": 40, "d": 30}) == {
+        "a": None,
+        "b": None,
+        "c": 40,
+        "d": 30,
+    }
+    assert suppressed({"a": 0, "b": 25, "c": 30}) == {"a": None, "b": None, "c": 30}
+    assert suppressed({"a": 10, "b": 11}) == {"a": 10, "b": 11}
+
+
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 60), min_size=2))
+def test_no_hidden_figure_can_be_worked_out_from_the_total(cells):
+    shown = suppressed(cells)
+    hidden = [code for code, value in shown.items() if value is None]
+    assert len(hidden) != 1, "a lone hidden cell is the total minus the others"
+    assert all(value is None or value >= SMALL_CELL for value in shown.values())
+    assert all(shown[code] in (None, count) for code, count in cells.items())
+
+
+def _publish(client, year) -> object:
+    page = client.get("/bo/statistiques/").get_data(as_text=True)
+    return client.post(
+        "/bo/statistiques/publier", data={"csrf_token": csrf_token(page), "year": str(year)}
+    )
+
+
+def test_an_administrator_publishes_a_year_and_the_public_sees_it_suppressed(counted, world):
+    app, rows, _routing_rows, _ids = counted
+    _app, clients, _arguments = world
+    refused = _publish(clients["staff"], YEAR)
+    assert refused.status_code == 403
+    response = _publish(clients["admin"], YEAR)
+    assert response.status_code == 302
+    with app.app_context():
+        published = db.session.scalar(select(PublishedFigures).where(PublishedFigures.year == YEAR))
+        figures = json.loads(published.figures)
+    assert figures["total"] == len(rows)
+
+    public = app.test_client()
+    answer = public.get("/fr/chiffres")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert f'id="year-{YEAR}"' in page
+    assert f"<strong>{len(rows)}</strong>" in page
+    section = page.split(f'id="year-{YEAR}"')[1].split("</section>")[0]
+    # Every région of the reference data is a row; with 301 saisines over five places
+    # most régions have none: shown as "fewer than 10", never as a small number.
+    assert "moins de 10" in section
+    for cell in section.split("<td>")[1:]:
+        value = cell.split("</td>")[0]
+        assert value == "moins de 10" or int(value.replace("\u202f", "")) >= SMALL_CELL
+    assert public.get("/en/figures").status_code == 200
+
+
+def test_a_wrong_year_is_explained_not_published(world):
+    _app, clients, _arguments = world
+    response = _publish(clients["admin"], 1850)
+    assert response.status_code == 200
+    assert "fr-message--error" in response.get_data(as_text=True)

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from forms.casework import CLOSING_REASON_LABELS, STATUS_LABELS
+from forms.statistics import PublishForm
 from portal.analysis import bp
 from portal.auth import signed_in_account
 from portal.extensions import db
 from portal.models import Departement, Region
+from portal.public.pages import pages
+from portal.statistics import publication
 from portal.statistics.calendar import Period
 from portal.statistics.charts import bar_chart
-from portal.statistics.counts import count_activity
+from portal.statistics.counts import count_activity, years_with_referrals
 from portal.statistics.france_map import ChoroplethMap, choropleth
 from portal.statistics.responses import (
     export_response,
     period_arguments,
     period_asked,
     period_text,
+    today,
 )
 from portal.statistics.tables import Names, Table, activity_tables
 
@@ -47,12 +52,22 @@ def _figures(period: Period) -> tuple[list[Table], dict[str, ChoroplethMap]]:
     return activity_tables(current, previous, names), maps
 
 
+def _publish_form() -> PublishForm | None:
+    """Administrators only: publishing is theirs."""
+    if signed_in_account().role != "admin":
+        return None
+    return PublishForm(years=years_with_referrals(db.session, today().year))
+
+
 @bp.route("/", endpoint="overview")
-def overview() -> str:
+def overview(publish_form: PublishForm | None = None) -> str:
     period, form = period_asked()
     tables, maps = _figures(period)
+    publish_form = publish_form or _publish_form()
     return render_template(
         "analysis/overview.html",
+        publish_form=publish_form,
+        publications=publication.publications(db.session) if publish_form else [],
         form=form,
         period_text=period_text(period),
         previous_text=period_text(period.previous()),
@@ -62,6 +77,21 @@ def overview() -> str:
         export_args=period_arguments(form),
         export_endpoint="analysis.export",
     )
+
+
+@bp.route("/publier", methods=["POST"], endpoint="publish")
+def publish() -> str | Response:
+    form = _publish_form()
+    if form is None:
+        abort(403)
+    if not form.validate_on_submit():
+        return overview(publish_form=form)
+    year = int(form.year.data)
+    publication.publish(db.session, year, signed_in_account().user)
+    db.session.commit()
+    pages().forget_all()  # this worker at once; the others within DATA_PAGE_SECONDS
+    flash(_("The figures of %(year)s are published on the public page.", year=year), "success")
+    return redirect(url_for("analysis.overview"))
 
 
 @bp.route("/export.<any(csv, xlsx):file_format>", endpoint="export")

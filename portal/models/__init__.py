@@ -29,6 +29,7 @@ from portal.models.referrals import (
     StatusCount,
 )
 from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
+from portal.models.statistics import PublishedFigures
 
 __all__ = [
     "KEY_HOLDING_ROLES",
@@ -54,6 +55,7 @@ __all__ = [
     "Message",
     "Note",
     "OutboxEmail",
+    "PublishedFigures",
     "Referral",
     "Region",
     "Routing",

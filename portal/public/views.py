@@ -26,6 +26,7 @@ from portal.i18n import current_language, localized_route
 from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
 from portal.public.pages import FormShell, pages
+from portal.statistics import publication
 from portal.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, PUBLIC_DOMAINS, WARNING_SIGNS
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,25 @@ for _slug, (_fr, _en) in DOMAIN_GUIDES.items():
             view_func=domain_guide,
             defaults={"lang": _lang, "guide": _slug},
         )
+
+
+@localized_route(bp, {"fr": "/chiffres", "en": "/figures"})
+def figures() -> Response:
+    """The figures an administrator published (frozen, small cells suppressed), never
+    live counts; kept in memory like the finder, renewed when a year is published."""
+    titles = {
+        "kinds": _("Kind of request"),
+        "families": _("Family of domains"),
+        "senders": _("Who writes"),
+        "regions": _("Region"),
+        "abroad": _("Abroad or not known"),
+    }
+    return pages().page(
+        lambda: render_template(
+            "public/figures.html", years=publication.published_years(db.session, titles)
+        ),
+        shows_data=True,
+    )
 
 
 @localized_route(bp, {"fr": "/plan-du-site", "en": "/site-map"})
