@@ -82,7 +82,7 @@ def _form_that_would_change_things(arguments: dict) -> dict:
         "prosecutor-reference": "CSRF-PROBE",
         "decline-reason": "CSRF-PROBE",
         "close-outcome": "CSRF-PROBE",
-        "year": "2026",
+        "publish-year": "2026",
     }
 
 

@@ -397,7 +397,7 @@ def test_no_hidden_figure_can_be_worked_out_from_the_total(cells):
 def _publish(client, year) -> object:
     page = client.get("/bo/statistiques/").get_data(as_text=True)
     return client.post(
-        "/bo/statistiques/publier", data={"csrf_token": csrf_token(page), "year": str(year)}
+        "/bo/statistiques/publier", data={"csrf_token": csrf_token(page), "publish-year": str(year)}
     )
 
 

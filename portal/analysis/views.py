@@ -56,7 +56,7 @@ def _publish_form() -> PublishForm | None:
     """Administrators only: publishing is theirs."""
     if signed_in_account().role != "admin":
         return None
-    return PublishForm(years=years_with_referrals(db.session, today().year))
+    return PublishForm(prefix="publish", years=years_with_referrals(db.session, today().year))
 
 
 @bp.route("/", endpoint="overview")
