@@ -51,7 +51,6 @@ from sqlalchemy.orm import Session
 
 import crypto
 from benchmarks.intake import percentile
-from forms.referral import REPORTER_ROLES
 from portal import accounts, create_app
 from portal.casework import status_counts
 from portal.config import Config
@@ -61,6 +60,7 @@ from portal.models import BlindIndexEntry, Departement, Referral, utcnow
 from portal.public.intake import Secrets, Submission, submit_referral
 from portal.reference import load_reference_data
 from portal.statistics.calendar import month_of
+from portal.statistics.tables import ROLE_LABELS
 from portal.vocabulary import DOMAINS
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -210,7 +210,7 @@ class BulkReferrals:
             "public_id": f"{created:%Y}-Z{number:06X}",
             "kind": "opinion" if rng.random() < 0.2 else "report",
             "status": status,
-            "reporter_role": rng.choice(list(REPORTER_ROLES)),
+            "reporter_role": rng.choice(list(ROLE_LABELS)),
             "domain": rng.choice(list(DOMAINS)),
             "departement": departement,
             "region_code": region,

@@ -82,7 +82,11 @@ def upgrade():
     with op.batch_alter_table('routings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_routings_created_at', ['created_at'], unique=False)
+        batch_op.create_index(
+            'ix_routings_statistics',
+            ['created_at', 'association_id', 'status', 'responded_at', 'closed_at'],
+            unique=False,
+        )
     op.execute("UPDATE referrals SET first_action_at = updated_at WHERE status <> 'new'")
     op.execute("UPDATE referrals SET closed_at = updated_at WHERE status = 'closed'")
     op.execute(
@@ -99,7 +103,7 @@ def upgrade():
 def downgrade():
     _months(UTC)
     with op.batch_alter_table('routings', schema=None) as batch_op:
-        batch_op.drop_index('ix_routings_created_at')
+        batch_op.drop_index('ix_routings_statistics')
         batch_op.drop_column('closed_at')
         batch_op.drop_column('responded_at')
     with op.batch_alter_table('referrals', schema=None) as batch_op:

@@ -29,3 +29,10 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
 def _days_between_postgresql(element, compiler, **kw) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"CAST(floor(extract(epoch FROM ({end}) - ({start})) / 86400) AS INTEGER)"
+
+
+@compiles(days_between)
+def _days_between_shown(element, compiler, **kw) -> str:
+    """How the expression reads when a statement is printed without a backend."""
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"days_between({start}, {end})"
