@@ -23,7 +23,6 @@ sys.path[0] = str(ROOT)
 
 import argparse
 import gc
-import json
 import os
 import platform
 import random
@@ -139,13 +138,7 @@ def main() -> int:
         },
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
     }
-    out = ROOT / "artifacts" / "benchmarks" / "statistics.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():  # a run of one backend keeps the other backend's last figures
-        earlier = json.loads(out.read_text()).get("results", {})
-        report["results"] = {**earlier, **report["results"]}
-    out.write_text(json.dumps(report, indent=2))
-    print(f"Written to {out}")
+    triage.save_report("statistics", report)
     return 0
 
 

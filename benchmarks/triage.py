@@ -364,6 +364,18 @@ def run_backend(backend: str, sizes: list[int], repeat: int) -> dict:
         database.drop()
 
 
+def save_report(name: str, report: dict) -> None:
+    """``artifacts/benchmarks/<name>.json``; a run of one backend keeps the other
+    backend's last figures."""
+    out = ROOT / "artifacts" / "benchmarks" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        earlier = json.loads(out.read_text()).get("results", {})
+        report["results"] = {**earlier, **report["results"]}
+    out.write_text(json.dumps(report, indent=2))
+    print(f"Written to {out}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -379,13 +391,7 @@ def main() -> int:
             backend: run_backend(backend, sorted(args.sizes), args.repeat) for backend in backends
         },
     }
-    out = ROOT / "artifacts" / "benchmarks" / "triage.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():  # a run of one backend keeps the other backend's last figures
-        earlier = json.loads(out.read_text()).get("results", {})
-        report["results"] = {**earlier, **report["results"]}
-    out.write_text(json.dumps(report, indent=2))
-    print(f"Written to {out}")
+    save_report("triage", report)
     return 0
 
 

@@ -286,6 +286,7 @@ def test_the_statistics_page_shows_the_tables_and_charts(counted, world, role):
     assert 'id="families"' in page and 'id="departements"' in page
     assert "<svg" in page and 'role="img"' in page
     assert page.count("portal-map__metropole") == 2  # regions and départements
+    assert "<polyline" in page  # the months, as a line
     assert "301" in page
     assert "<script" not in page.split("</main>")[0].split("<main")[1]
 
@@ -435,3 +436,23 @@ def test_a_wrong_year_is_explained_not_published(world):
     response = _publish(clients["admin"], 1850)
     assert response.status_code == 200
     assert "fr-message--error" in response.get_data(as_text=True)
+
+
+def test_the_printable_report_has_every_table_in_order(counted, world):
+    _app, clients, _arguments = world
+    page = clients["analyst"].get(f"/bo/statistiques/rapport?year={YEAR}").get_data(as_text=True)
+    keys = ["totals", "kinds", "families", "domains", "senders", "regions", "departements"]
+    positions = [page.index(f'id="{key}"') for key in keys]
+    assert positions == sorted(positions)
+    assert "portal-no-print" in page and "Rapport d’activité" in page
+
+
+def test_a_line_of_five_years_of_months_labels_at_most_twelve():
+    from portal.statistics.charts import line_chart
+    from portal.statistics.tables import Table
+
+    months = tuple((f"{2021 + index // 12}-{index % 12 + 1:02d}", index) for index in range(60))
+    drawn = line_chart(Table("months", "Par mois", ("Mois", "Nombre"), months, chart="line"))
+    assert len(drawn.points) == 60 and len(drawn.x_ticks) <= 12
+    assert drawn.points[0].y > drawn.points[-1].y  # the largest is drawn highest
+    assert drawn.points[-1].title == "2025-12 : 59"

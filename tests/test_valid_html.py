@@ -54,6 +54,7 @@ def test_staff_and_partner_pages_are_valid_html(world, html_checker):
         ("staff", f"/bo/signalements/{ids['public_id']}"),
         ("admin", "/bo/comptes"),
         ("staff", "/bo/statistiques/"),
+        ("admin", "/bo/statistiques/rapport"),
         ("analyst", "/bo/statistiques/?date_from=2041-05-01"),
         ("partner_a", "/partenaires/chiffres"),
         ("partner_a", "/partenaires/"),

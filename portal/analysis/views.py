@@ -16,7 +16,7 @@ from portal.models import Departement, Region
 from portal.public.pages import pages
 from portal.statistics import publication
 from portal.statistics.calendar import Period
-from portal.statistics.charts import bar_chart
+from portal.statistics.charts import chart_of
 from portal.statistics.counts import count_activity, years_with_referrals
 from portal.statistics.france_map import ChoroplethMap, choropleth
 from portal.statistics.responses import (
@@ -72,10 +72,27 @@ def overview(publish_form: PublishForm | None = None) -> str:
         period_text=period_text(period),
         previous_text=period_text(period.previous()),
         tables=tables,
-        charts={table.key: bar_chart(table) for table in tables},
+        charts={table.key: chart_of(table) for table in tables},
         maps=maps,
         export_args=period_arguments(form),
         export_endpoint="analysis.export",
+    )
+
+
+@bp.route("/rapport", endpoint="report")
+def report() -> str:
+    """Every table of the period, in the order of the activity report, to print."""
+    period, form = period_asked()
+    tables, maps = _figures(period)
+    return render_template(
+        "analysis/report.html",
+        form=form,
+        period_text=period_text(period),
+        previous_text=period_text(period.previous()),
+        tables=tables,
+        charts={table.key: chart_of(table) for table in tables},
+        maps=maps,
+        counted_on=today(),
     )
 
 

@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.models import Referral, Routing
 from portal.partners import bp
 from portal.statistics.calendar import Period
-from portal.statistics.charts import bar_chart
+from portal.statistics.charts import chart_of
 from portal.statistics.counts import count_activity
 from portal.statistics.responses import (
     export_response,
@@ -194,7 +194,7 @@ def figures() -> str:
         period_text=period_text(period),
         previous_text=period_text(period.previous()),
         tables=tables,
-        charts={table.key: bar_chart(table) for table in tables},
+        charts={table.key: chart_of(table) for table in tables},
         export_args=period_arguments(form),
         export_endpoint="partners.export_figures",
     )

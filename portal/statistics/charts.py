@@ -67,3 +67,77 @@ def bar_chart(table: Table) -> BarChart | None:
         width=LABEL_WIDTH + BAR_AREA + VALUE_WIDTH,
         height=ROW_HEIGHT * len(bars),
     )
+
+
+LINE_WIDTH = 700
+LINE_HEIGHT = 240
+#: Room for the axis labels: left (numbers), bottom (months).
+LEFT, BOTTOM, TOP = 48, 36, 12
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    #: What the point says when hovered or read: "2026-03: 41".
+    title: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    text: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    key: str
+    points: tuple[Point, ...]
+    #: The ``points`` attribute of the SVG polyline.
+    polyline: str
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    width: int = LINE_WIDTH
+    height: int = LINE_HEIGHT
+    left: int = LEFT
+    baseline: int = LINE_HEIGHT - BOTTOM
+
+
+def line_chart(table: Table) -> LineChart | None:
+    """A series in time (the months): one point per row, the value of its chart column."""
+    column = table.chart_column
+    if column is None or not table.rows:
+        return None
+    values = [float(row[column] or 0) for row in table.rows]
+    largest = max(values) or 1.0
+    plot_width = LINE_WIDTH - LEFT - 12
+    plot_height = LINE_HEIGHT - BOTTOM - TOP
+    step = plot_width / max(len(values) - 1, 1)
+    points = tuple(
+        Point(
+            round(LEFT + index * step, 1),
+            round(TOP + plot_height * (1 - value / largest), 1),
+            f"{row[0]} : {_number(value)}",
+        )
+        for index, (row, value) in enumerate(zip(table.rows, values, strict=True))
+    )
+    every = max(1, -(-len(points) // 12))  # at most twelve labels along the bottom
+    x_ticks = tuple(
+        Tick(point.x, str(row[0]))
+        for row, point in list(zip(table.rows, points, strict=True))[::every]
+    )
+    y_ticks = tuple(
+        Tick(round(TOP + plot_height * (1 - fraction), 1), _number(largest * fraction))
+        for fraction in (0, 0.5, 1)
+    )
+    return LineChart(
+        key=table.key,
+        points=points,
+        polyline=" ".join(f"{point.x},{point.y}" for point in points),
+        x_ticks=x_ticks,
+        y_ticks=y_ticks,
+    )
+
+
+def chart_of(table: Table) -> BarChart | LineChart | None:
+    return line_chart(table) if table.chart == "line" else bar_chart(table)

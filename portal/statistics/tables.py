@@ -49,6 +49,8 @@ class Table:
     rows: tuple[tuple, ...]
     #: The column a chart draws (its index in a row), or ``None`` for no chart.
     chart_column: int | None = 1
+    #: "bars", or "line" for a series in time.
+    chart: str = "bars"
 
 
 def _share(count: int, total: int) -> float | None:
@@ -272,6 +274,7 @@ def activity_tables(current: Activity, previous: Activity, names: Names) -> list
             _l("By month"),
             (_l("Month"), _l("Number")),
             tuple((month, count) for month, count in current.by_month.items()),
+            chart="line",
         ),
     ]
     return tables

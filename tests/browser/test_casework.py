@@ -20,7 +20,6 @@ from playwright.sync_api import Browser
 
 from portal import create_app
 from portal.extensions import db
-from portal.keyring import initialise_keys
 from portal.models import User
 from tests.browser.conftest import (
     ConsoleWatch,
@@ -29,7 +28,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_referral import fill_referral
 from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, Person, make_person
-from tests.conftest import make_config, migrate_and_load
+from tests.conftest import make_config, ready_installation
 from tests.servers import assert_no_traceback, start_production_server
 
 #: Typed by the reporter; must come back as text, never run (the CSP would block it too,
@@ -59,11 +58,8 @@ def story(databases, tmp_path_factory) -> Iterator[Story]:
     runs in gunicorn over HTTPS, as deployed."""
     folder = tmp_path_factory.mktemp("story-instance")
     config = make_config(folder, databases.create(), https=True)
+    group_key = ready_installation(config)
     app = create_app(config)
-    migrate_and_load(app)
-    with app.app_context():
-        group_key = initialise_keys(db.session).private_key
-        db.session.commit()
     admin = make_person(app, group_key, "admin", fast_hashing=False)
     with app.app_context():  # the administrator enrolled earlier: the code page, not the QR
         db.session.get(User, admin.user_id).totp_enrolled = True

@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
-from portal.keyring import initialise_keys
 from portal.models import Association, Routing
 from tests.browser.test_casework import Visit
 from tests.casework_helpers import ASSOCIATION_A, Person, make_person
-from tests.conftest import make_config, migrate_and_load
+from tests.conftest import make_config, ready_installation
 from tests.servers import assert_no_traceback, start_production_server
 from tests.test_statistics import _referral
 
@@ -40,11 +39,8 @@ class Installation:
 def installation(databases, tmp_path_factory) -> Iterator[Installation]:
     folder = tmp_path_factory.mktemp("statistics-instance")
     config = make_config(folder, databases.create(), https=True)
+    group_key = ready_installation(config)
     app = create_app(config)
-    migrate_and_load(app)
-    with app.app_context():
-        group_key = initialise_keys(db.session).private_key
-        db.session.commit()
     people = {
         role: make_person(app, group_key, role, fast_hashing=False)
         for role in ("staff", "admin", "analyst")
