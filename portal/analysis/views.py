@@ -93,6 +93,7 @@ def report() -> str:
         charts={table.key: chart_of(table) for table in tables},
         maps=maps,
         counted_on=today(),
+        period_args=period_arguments(form),
     )
 
 
