@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from portal import accounts
@@ -106,3 +107,41 @@ def filled_rule(rule: str, arguments: dict) -> str:
     for name, value in arguments.items():
         rule = re.sub(rf"<(?:[^:>]+:)?{name}>", str(value), rule)
     return rule
+
+
+def insert_raw_referral(
+    connection,
+    public_id: str,
+    domain: str,
+    *,
+    status: str = "new",
+    created: datetime = datetime(2025, 3, 1, tzinfo=UTC),
+    updated: datetime | None = None,
+    month: str = "2025-03",
+) -> None:
+    """A referral row written with SQL only, as a migration test needs it at an older
+    revision (the models describe the newest one)."""
+
+    def stored(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
+
+    connection.execute(
+        sa.text(
+            "INSERT INTO referrals (public_id, kind, status, reporter_role, domain, departement,"
+            " minor_involved, health_risk, urgent, contact_allowed, share_identity, has_identity,"
+            " created_at, updated_at, month, lookup_token, reporter_wrapped_key, document,"
+            " returned) VALUES (:public_id, 'report', :status, 'relative', :domain, '21', 'no',"
+            " false, false, false, false, false, :created, :updated, :month, :token, :blob,"
+            " :blob, false)"
+        ),
+        {
+            "public_id": public_id,
+            "status": status,
+            "domain": domain,
+            "created": stored(created),
+            "updated": stored(updated or created),
+            "month": month,
+            "token": public_id.encode().ljust(32, b"."),
+            "blob": b"x",
+        },
+    )

@@ -4,7 +4,6 @@ moves the seven former codes without losing what a referral or a partner meant."
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from portal.extensions import db
 from portal.vocabulary import DOMAIN_TREE, DOMAINS, FAMILIES, PUBLIC_DOMAINS
+from tests.casework_helpers import insert_raw_referral
 from tests.conftest import make_config
 
 MIGRATION = (
@@ -53,29 +53,6 @@ def test_the_migration_maps_every_former_code_to_current_ones():
         assert migration.BACK[new] == old, "a downgrade gives each referral its code back"
 
 
-def _insert_referral(connection, public_id: str, domain: str) -> None:
-    moment = datetime(2025, 3, 1, tzinfo=UTC)
-    connection.execute(
-        sa.text(
-            "INSERT INTO referrals (public_id, kind, status, reporter_role, domain, departement,"
-            " minor_involved, health_risk, urgent, contact_allowed, share_identity, has_identity,"
-            " created_at, updated_at, month, lookup_token, reporter_wrapped_key, document,"
-            " returned) VALUES (:public_id, 'report', 'new', 'relative', :domain, '21', 'no',"
-            " false, false, false, false, false, :moment, :moment, '2025-03', :token, :blob,"
-            " :blob, false)"
-        ),
-        {
-            "public_id": public_id,
-            "domain": domain,
-            "moment": moment.replace(tzinfo=None)
-            if connection.dialect.name == "sqlite"
-            else moment,
-            "token": public_id.encode().ljust(32, b"."),
-            "blob": b"x",
-        },
-    )
-
-
 def test_migration_0007_recodes_referrals_and_keeps_what_partners_covered(databases, tmp_path):
     from portal import create_app
 
@@ -85,7 +62,7 @@ def test_migration_0007_recodes_referrals_and_keeps_what_partners_covered(databa
         upgrade(directory=directory, revision="0006")
         with db.engine.begin() as connection:
             for index, old in enumerate(_migration().FORMER_DOMAINS):
-                _insert_referral(connection, f"MIG-{index:04d}-{old[:8]}", old)
+                insert_raw_referral(connection, f"MIG-{index:04d}-{old[:8]}", old)
             connection.execute(
                 sa.text(
                     "INSERT INTO associations (slug, name, acronym, national, website, phone,"

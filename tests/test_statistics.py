@@ -456,3 +456,56 @@ def test_a_line_of_five_years_of_months_labels_at_most_twelve():
     assert len(drawn.points) == 60 and len(drawn.x_ticks) <= 12
     assert drawn.points[0].y > drawn.points[-1].y  # the largest is drawn highest
     assert drawn.points[-1].title == "2025-12 : 59"
+
+
+def test_migration_0008_moves_new_year_edges_and_fills_the_moments_it_can(databases, tmp_path):
+    """At 0007 a referral of 00:30 on New Year's Day in Paris had its UTC month; the
+    moments of first action and closing did not exist."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from tests.casework_helpers import insert_raw_referral
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, databases.create()))
+    edge = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    later = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="0007")
+        with db.engine.begin() as connection:
+            insert_raw_referral(connection, "M8-EDGE", "other", created=edge, month="2025-12")
+            insert_raw_referral(
+                connection,
+                "M8-CLOSED",
+                "other",
+                status="closed",
+                created=edge,
+                updated=later,
+                month="2025-12",
+            )
+            insert_raw_referral(
+                connection,
+                "M8-MID",
+                "other",
+                created=datetime(2025, 6, 15, tzinfo=UTC),
+                month="2025-06",
+            )
+        upgrade(directory=directory, revision="0008")
+        with db.engine.connect() as connection:
+            rows = {
+                public_id: (month, first_action, closed)
+                for public_id, month, first_action, closed in connection.execute(
+                    sa.select(
+                        Referral.public_id,
+                        Referral.month,
+                        Referral.first_action_at,
+                        Referral.closed_at,
+                    )
+                )
+            }
+        db.engine.dispose()
+    assert rows["M8-EDGE"] == ("2026-01", None, None)
+    assert rows["M8-CLOSED"] == ("2026-01", later, later)
+    assert rows["M8-MID"][0] == "2025-06"
