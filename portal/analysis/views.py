@@ -16,14 +16,12 @@ from portal.models import Departement, Region
 from portal.public.pages import pages
 from portal.statistics import publication
 from portal.statistics.calendar import Period
-from portal.statistics.charts import chart_of
 from portal.statistics.counts import count_activity, years_with_referrals
 from portal.statistics.france_map import ChoroplethMap, choropleth
 from portal.statistics.responses import (
     export_response,
-    period_arguments,
+    figures_context,
     period_asked,
-    period_text,
     today,
 )
 from portal.statistics.tables import Names, Table, activity_tables
@@ -68,14 +66,9 @@ def overview(publish_form: PublishForm | None = None) -> str:
         "analysis/overview.html",
         publish_form=publish_form,
         publications=publication.publications(db.session) if publish_form else [],
-        form=form,
-        period_text=period_text(period),
-        previous_text=period_text(period.previous()),
-        tables=tables,
-        charts={table.key: chart_of(table) for table in tables},
         maps=maps,
-        export_args=period_arguments(form),
         export_endpoint="analysis.export",
+        **figures_context(period, form, tables),
     )
 
 
@@ -86,14 +79,9 @@ def report() -> str:
     tables, maps = _figures(period)
     return render_template(
         "analysis/report.html",
-        form=form,
-        period_text=period_text(period),
-        previous_text=period_text(period.previous()),
-        tables=tables,
-        charts={table.key: chart_of(table) for table in tables},
         maps=maps,
         counted_on=today(),
-        period_args=period_arguments(form),
+        **figures_context(period, form, tables),
     )
 
 

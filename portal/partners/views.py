@@ -26,13 +26,11 @@ from portal.extensions import db
 from portal.models import Referral, Routing
 from portal.partners import bp
 from portal.statistics.calendar import Period
-from portal.statistics.charts import chart_of
 from portal.statistics.counts import count_activity
 from portal.statistics.responses import (
     export_response,
-    period_arguments,
+    figures_context,
     period_asked,
-    period_text,
 )
 from portal.statistics.tables import Table, association_tables
 from portal.vocabulary import DOMAINS, WARNING_SIGNS
@@ -190,13 +188,8 @@ def figures() -> str:
     tables = _own_tables(period)
     return render_template(
         "partners/figures.html",
-        form=form,
-        period_text=period_text(period),
-        previous_text=period_text(period.previous()),
-        tables=tables,
-        charts={table.key: chart_of(table) for table in tables},
-        export_args=period_arguments(form),
         export_endpoint="partners.export_figures",
+        **figures_context(period, form, tables),
     )
 
 

@@ -40,12 +40,7 @@ class Period:
 
     @property
     def is_calendar_year(self) -> bool:
-        return (self.first.month, self.first.day, self.last.month, self.last.day) == (
-            1,
-            1,
-            12,
-            31,
-        ) and self.first.year == self.last.year
+        return self == Period.year(self.first.year)
 
     @property
     def days(self) -> int:

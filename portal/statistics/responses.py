@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.records.audit import record_event
 from portal.statistics import exports
 from portal.statistics.calendar import STATISTICS_ZONE, Period
+from portal.statistics.charts import chart_of
 from portal.statistics.counts import years_with_referrals
 from portal.statistics.tables import Table
 from portal.templating import day
@@ -45,6 +46,19 @@ def period_text(period: Period) -> str:
 def period_arguments(form: PeriodForm) -> dict[str, str]:
     """The query of the period shown, for the export links."""
     return {key: value for key, value in request.args.items() if key in form.data and value}
+
+
+def figures_context(period: Period, form: PeriodForm, tables: Sequence[Table]) -> dict:
+    """What every statistics page shows around its tables: the period, its wording and
+    the comparison's, the form, a chart per table and the period's query for links."""
+    return {
+        "form": form,
+        "period_text": period_text(period),
+        "previous_text": period_text(period.previous()),
+        "tables": tables,
+        "charts": {table.key: chart_of(table) for table in tables},
+        "export_args": period_arguments(form),
+    }
 
 
 def export_response(
