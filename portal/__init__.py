@@ -19,6 +19,7 @@ from portal.partners import bp as partners_bp
 from portal.public import bp as public_bp
 from portal.public import pages
 from portal.requests import PortalRequest
+from portal.statistics import tallies
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
@@ -60,6 +61,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["portal.config"] = config
     keep_instance_private(config.instance_path, config.database_url)
     db.init_app(app)
+    tallies.keep_tallies()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _configure_sqlite)

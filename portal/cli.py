@@ -48,6 +48,9 @@ from portal.records.audit import (
     verify_chain,
 )
 from portal.reference import load_reference_data
+from portal.statistics import tallies
+from portal.statistics.calendar import Period
+from portal.statistics.counts import count_activity, recount_activity, years_with_referrals
 from portal.urls import external_url
 
 
@@ -132,13 +135,46 @@ def init_command(fresh_start: bool) -> None:
                 f"{error.event_id}: nothing was changed. Run `portal audit verify` and "
                 "keep a copy of the database before deciding what to do."
             ) from None
+        refilled = tallies.rebuild(db.session) if tallies.needs_rebuild(db.session) else None
         db.session.commit()
+    if refilled is not None:
+        click.echo(f"Statistics: the tallies were counted again from the rows ({refilled} tallies)")
     click.echo(
         f"Reference data added: {report.regions} regions, {report.departements} départements, "
         f"{report.associations} associations"
     )
     if sealed:
         click.echo(f"Audit log: {sealed} events written before it was keyed are now sealed")
+
+
+@main.group("statistics")
+def statistics_group() -> None:
+    """The statistics' tallies (``portal.statistics.tallies``)."""
+
+
+@statistics_group.command("rebuild")
+def statistics_rebuild_command() -> None:
+    """Count every referral and routing again into the tallies: after rows were written
+    without the portal (a bulk load, a restore, SQL by hand)."""
+    written = tallies.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Statistics: {written} tallies counted again from the rows")
+
+
+@statistics_group.command("check")
+def statistics_check_command() -> None:
+    """Compare each year's figures from the tallies with a count of the rows themselves."""
+    wrong = []
+    for year in years_with_referrals(db.session, utcnow().year):
+        period = Period.year(year)
+        agrees = count_activity(db.session, period) == recount_activity(db.session, period)
+        click.echo(f"{year}: {'the tallies agree with the rows' if agrees else 'DIFFERENT'}")
+        wrong += [] if agrees else [year]
+    if wrong:
+        raise click.ClickException(
+            f"the tallies of {', '.join(map(str, wrong))} differ from the rows: run "
+            "`portal statistics rebuild`"
+        )
 
 
 @main.group("keys")

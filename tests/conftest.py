@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from portal import accounts, create_app
 from portal.clock import CLOCK_KEY
-from portal.config import Config
+from portal.config import SECRET_NAMES, Config
 from portal.extensions import db
 from portal.keyring import initialise_keys
 from portal.models import Attachment, Referral, Routing, User
@@ -149,6 +149,25 @@ def database_url(test_database) -> str:
 @pytest.fixture(scope="session")
 def group_private_key(test_database) -> bytes:
     return test_database.group_private_key
+
+
+@pytest.fixture
+def app_of_its_own(databases, tmp_path, monkeypatch):
+    """An application on a database of its own, with the environment the ``portal``
+    command reads pointing at it (for tests of whole-database commands)."""
+    url = databases.create()
+    app = create_app(make_config(tmp_path, url))
+    migrate_and_load(app)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
+    monkeypatch.setenv("PORTAL_ACCESSIBILITY_CONTACT", "accessibilite@example.fr")
+    for name in SECRET_NAMES:  # the secrets the application under test uses
+        monkeypatch.setenv(f"PORTAL_{name.upper()}", getattr(app.extensions["portal.config"], name))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

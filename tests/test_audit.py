@@ -10,32 +10,16 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DataError
 
 from portal.cli import main
-from portal.config import SECRET_NAMES
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.records import audit
 from portal.records.audit import AuditDetailsRefused, record_event, verify_chain
-from tests.conftest import make_config, migrate_and_load
 
 
 @pytest.fixture
-def audit_app(databases, tmp_path, monkeypatch):
-    """An application on its own database, so the chain under test is only this test's."""
-    from portal import create_app
-
-    url = databases.create()
-    app = create_app(make_config(tmp_path, url))
-    migrate_and_load(app)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
-    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("PORTAL_BASE_URL", "https://signalement.example.fr")
-    monkeypatch.setenv("PORTAL_ACCESSIBILITY_CONTACT", "accessibilite@example.fr")
-    for name in SECRET_NAMES:  # the secrets the application under test uses
-        monkeypatch.setenv(f"PORTAL_{name.upper()}", getattr(app.extensions["portal.config"], name))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def audit_app(app_of_its_own):
+    """The chain under test is only this test's."""
+    return app_of_its_own
 
 
 def _fill(app, count: int = 5) -> None:

@@ -29,7 +29,7 @@ from portal.models.referrals import (
     StatusCount,
 )
 from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
-from portal.models.statistics import PublishedFigures
+from portal.models.statistics import PublishedFigures, StatisticsTally
 
 __all__ = [
     "KEY_HOLDING_ROLES",
@@ -59,6 +59,7 @@ __all__ = [
     "Referral",
     "Region",
     "Routing",
+    "StatisticsTally",
     "StatusCount",
     "User",
     "utcnow",

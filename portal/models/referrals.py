@@ -56,6 +56,10 @@ STATISTICS_COLUMNS = (
 
 
 class Referral(Base):
+    """What the statistics count is read before it changes (``active_history``), so
+    that ``portal.statistics.tallies`` can move the referral from its old tallies to
+    its new ones even when the old value was not loaded."""
+
     __tablename__ = "referrals"
     __table_args__ = (
         Index(
@@ -82,22 +86,22 @@ class Referral(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Shown to staff and bound into every ciphertext of the referral.
     public_id: Mapped[str] = mapped_column(String(20), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(30), default="new")
-    reporter_role: Mapped[str] = mapped_column(String(30))
-    domain: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(10), active_history=True)
+    status: Mapped[str] = mapped_column(String(30), default="new", active_history=True)
+    reporter_role: Mapped[str] = mapped_column(String(30), active_history=True)
+    domain: Mapped[str] = mapped_column(String(30), active_history=True)
     #: INSEE code, or "abroad" / "unknown".
-    departement: Mapped[str] = mapped_column(String(10))
-    region_code: Mapped[str | None] = mapped_column(String(3))
-    minor_involved: Mapped[str] = mapped_column(String(10))  # yes / no / unknown
-    health_risk: Mapped[bool] = mapped_column(default=False)
+    departement: Mapped[str] = mapped_column(String(10), active_history=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), active_history=True)
+    minor_involved: Mapped[str] = mapped_column(String(10), active_history=True)  # yes/no/unknown
+    health_risk: Mapped[bool] = mapped_column(default=False, active_history=True)
     #: Immediate danger: shown first in the queue.
-    urgent: Mapped[bool] = mapped_column(default=False)
+    urgent: Mapped[bool] = mapped_column(default=False, active_history=True)
     contact_allowed: Mapped[bool] = mapped_column(default=False)
     #: The reporter agreed that identity and contact details go to an association.
     share_identity: Mapped[bool] = mapped_column(default=False)
     has_identity: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: The staff member handling the case; taking it is an atomic conditional update.
     assigned_to_id: Mapped[int | None] = mapped_column(
@@ -107,13 +111,13 @@ class Referral(Base):
     returned: Mapped[bool] = mapped_column(default=False)
     #: The first thing a staff member did with it (took, classified, assigned, moved it
     #: on): the statistics' delay to a first action.
-    first_action_at: Mapped[datetime | None] = mapped_column()
+    first_action_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: When it was last closed; cleared if it is opened again.
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: "answered", "no_follow_up" or "duplicate" once closed.
-    closing_reason: Mapped[str | None] = mapped_column(String(20))
+    closing_reason: Mapped[str | None] = mapped_column(String(20), active_history=True)
     #: Art. 40 CPP: the date of transmission; the prosecutor's reference is encrypted.
-    prosecutor_date: Mapped[date | None] = mapped_column(Date, index=True)
+    prosecutor_date: Mapped[date | None] = mapped_column(Date, index=True, active_history=True)
     prosecutor_reference: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: "2026-11", the month of receipt in Paris time (``portal.statistics.calendar``):
     #: statistics group by this stored month (DESIGN §8).

@@ -16,6 +16,9 @@ NOTE_AUDIENCES = ("internal", "partner")
 
 
 class Routing(Base):
+    """Counted columns keep their old value when changed (``active_history``), as
+    ``Referral``'s do."""
+
     __tablename__ = "routings"
     __table_args__ = (
         UniqueConstraint("referral_id", "association_id"),
@@ -35,18 +38,18 @@ class Routing(Base):
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
     association_id: Mapped[int] = mapped_column(
-        ForeignKey("associations.id", ondelete="RESTRICT"), index=True
+        ForeignKey("associations.id", ondelete="RESTRICT"), index=True, active_history=True
     )
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default="pending", active_history=True)
     #: The reporter's identity went with the case (the reporter consented).
     identity_shared: Mapped[bool] = mapped_column(default=False)
     routed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When the association accepted or declined the case.
-    responded_at: Mapped[datetime | None] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: When the association closed the case with an outcome.
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: Encrypted under the referral's key: why the association declined, or the outcome.
     closing_text: Mapped[bytes | None] = mapped_column(LargeBinary)
 

@@ -1,6 +1,9 @@
-"""A period's figures, counted by the database from the plaintext metadata alone.
+"""A period's figures, from the plaintext metadata alone.
 
-Every figure is a ``GROUP BY`` over the referrals received in the period (read from
+The portal's figures are added up from the tallies (``portal.statistics.tallies``):
+per-day and per-month counts of each counted value, kept at every flush. A partner's
+own figures, and the check of the tallies, are counted from the rows: each margin a
+``GROUP BY`` over the referrals received in the period (read from
 ``ix_referrals_statistics``), over the routings made in it, or over the art. 40
 transmissions dated in it; delays are histograms of whole days, whose medians are
 taken here. A purged referral keeps these columns (DESIGN §3), so figures never
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from portal.models import Association, Referral, Routing
 from portal.statistics.calendar import Period
 from portal.statistics.sql import days_between
+from portal.statistics.tallies import ACCEPTED_STATUSES, WHOLE_PORTAL, Tallied, tallied
 from portal.vocabulary import DOMAIN_TREE
 
 
@@ -93,6 +97,92 @@ class Activity:
     associations: list[AssociationFigures]
 
 
+def count_activity(session: Session, period: Period, association_id: int | None = None) -> Activity:
+    """The figures of ``period``, added up from the tallies. With ``association_id``,
+    the referrals routed to that association in the period and its routings only (a
+    partner's own figures), counted from the rows: a partner's cases are few."""
+    if association_id is None:
+        return _activity(session, period, tallied(session, period))
+    return _activity(session, period, _recounted(session, period, association_id))
+
+
+def recount_activity(session: Session, period: Period) -> Activity:
+    """The figures of ``period`` counted from the rows themselves: what the tallies must
+    always equal (``portal statistics check``)."""
+    return _activity(session, period, _recounted(session, period, None))
+
+
+def _activity(session: Session, period: Period, found: Tallied) -> Activity:
+    by: dict[str, Counter] = {}
+    for (dimension, association_id, value), count in found.margins.items():
+        if count and association_id == WHOLE_PORTAL:
+            by.setdefault(dimension, Counter())[value] = count
+    by_domain = by.get("domain", Counter())
+    by_family: Counter = Counter()
+    for domain, count in by_domain.items():
+        known = DOMAIN_TREE.get(domain)
+        by_family[known.family if known else "other"] += count
+    by_kind = by.get("kind", Counter())
+    return Activity(
+        period=period,
+        total=sum(by_kind.values()),
+        by_kind=by_kind,
+        by_family=by_family,
+        by_domain=by_domain,
+        by_reporter_role=by.get("reporter_role", Counter()),
+        by_minor=by.get("minor_involved", Counter()),
+        health_risk=by.get("health_risk", Counter())[""],
+        immediate_danger=by.get("urgent", Counter())[""],
+        by_status=by.get("status", Counter()),
+        by_closing_reason=by.get("closing_reason", Counter()),
+        by_region=Counter(
+            {region or None: count for region, count in by.get("region_code", {}).items()}
+        ),
+        by_departement=Counter(
+            {place or None: count for place, count in by.get("departement", {}).items()}
+        ),
+        by_month={month: found.months.get(month, 0) for month in period.months()},
+        days_to_first_action=_histogram(by.get("days_to_first_action", {})),
+        days_to_closing=_histogram(by.get("days_to_closing", {})),
+        prosecutor_transmissions=by.get("prosecutor", Counter())[""],
+        associations=_association_figures(session, found.margins),
+    )
+
+
+def _histogram(counts: dict[str, int]) -> Delay:
+    return Delay({int(days): count for days, count in counts.items()})
+
+
+def _association_figures(session: Session, margins: Counter) -> list[AssociationFigures]:
+    routed = {
+        association_id
+        for (dimension, association_id, _value), count in margins.items()
+        if dimension == "routing_status" and count
+    }
+    names = dict(
+        session.execute(
+            select(Association.id, Association.name).where(Association.id.in_(routed))
+        ).all()
+    )
+    figures = {
+        association_id: AssociationFigures(
+            association_id, names.get(association_id, f"#{association_id}")
+        )
+        for association_id in routed
+    }
+    for (dimension, association_id, value), count in margins.items():
+        if association_id not in figures or not count:
+            continue
+        if dimension == "routing_status":
+            figures[association_id].by_status[value] = count
+        elif dimension in ("days_to_accept", "days_to_close"):
+            getattr(figures[association_id], dimension).histogram[int(value)] = count
+    return sorted(figures.values(), key=lambda association: association.name.casefold())
+
+
+# --- Counted from the rows: a partner's figures, and the check of the tallies --------
+
+
 def _received_in(period: Period) -> ColumnElement[bool]:
     """The month bounds let the index be read from the period's first month only."""
     return and_(
@@ -103,147 +193,84 @@ def _received_in(period: Period) -> ColumnElement[bool]:
     )
 
 
-def _delay(session: Session, start, end, *conditions) -> Delay:
-    days = days_between(start, end)
-    rows = session.execute(
-        select(days, func.count()).where(end.is_not(None), *conditions).group_by(days)
-    ).all()
-    return Delay({value: count for value, count in rows})
-
-
-def count_activity(session: Session, period: Period, association_id: int | None = None) -> Activity:
-    """The figures of ``period``. With ``association_id``, the referrals routed to that
-    association in the period and its routings only (a partner's own figures)."""
+def _recounted(session: Session, period: Period, association_id: int | None) -> Tallied:
+    """The same margins as the tallies', each a ``GROUP BY`` over the rows."""
     received = _received_in(period)
+    transmitted = and_(
+        Referral.prosecutor_date >= period.first, Referral.prosecutor_date <= period.last
+    )
+    made = and_(Routing.created_at >= period.start, Routing.created_at < period.end)
     if association_id is not None:
         routed_here = select(Routing.referral_id).where(Routing.association_id == association_id)
         received = and_(received, Referral.id.in_(routed_here))
-    # Two small cubes rather than one of every column: each figure is a margin of one
-    # of them, and a few hundred groups are read instead of thousands.
-    who_and_what = session.execute(
-        select(Referral.kind, Referral.domain, Referral.reporter_role, func.count())
-        .where(received)
-        .group_by(Referral.kind, Referral.domain, Referral.reporter_role)
-    ).all()
-    flags_and_outcome = session.execute(
-        select(
-            Referral.minor_involved,
-            Referral.health_risk,
-            Referral.urgent,
-            Referral.status,
-            Referral.closing_reason,
-            func.count(),
-        )
-        .where(received)
-        .group_by(
-            Referral.minor_involved,
-            Referral.health_risk,
-            Referral.urgent,
-            Referral.status,
-            Referral.closing_reason,
-        )
-    ).all()
-    by = {name: Counter() for name in ("kind", "family", "domain", "role", "minor", "status")}
-    by_closing_reason: Counter = Counter()
-    total = health_risk = immediate_danger = 0
-    for kind, domain, role, count in who_and_what:
-        total += count
-        by["kind"][kind] += count
-        by["domain"][domain] += count
-        known = DOMAIN_TREE.get(domain)
-        by["family"][known.family if known else "other"] += count
-        by["role"][role] += count
-    for minor, health, urgent, status, reason, count in flags_and_outcome:
-        by["minor"][minor] += count
-        by["status"][status] += count
-        if status == "closed" and reason:
-            by_closing_reason[reason] += count
-        health_risk += count if health else 0
-        immediate_danger += count if urgent else 0
-
-    places = session.execute(
-        select(Referral.region_code, Referral.departement, func.count())
-        .where(received)
-        .group_by(Referral.region_code, Referral.departement)
-    ).all()
-    by_region: Counter = Counter()
-    by_departement: Counter = Counter()
-    for region, departement, count in places:
-        by_region[region] += count
-        by_departement[departement] += count
-
-    months = dict(
-        session.execute(
-            select(Referral.month, func.count()).where(received).group_by(Referral.month)
-        ).all()
-    )
-    transmitted = select(func.count()).where(
-        Referral.prosecutor_date >= period.first, Referral.prosecutor_date <= period.last
-    )
-    if association_id is not None:
-        transmitted = transmitted.where(Referral.id.in_(routed_here))
-
-    return Activity(
-        period=period,
-        total=total,
-        by_kind=by["kind"],
-        by_family=by["family"],
-        by_domain=by["domain"],
-        by_reporter_role=by["role"],
-        by_minor=by["minor"],
-        health_risk=health_risk,
-        immediate_danger=immediate_danger,
-        by_status=by["status"],
-        by_closing_reason=by_closing_reason,
-        by_region=by_region,
-        by_departement=by_departement,
-        by_month={month: months.get(month, 0) for month in period.months()},
-        days_to_first_action=_delay(
-            session, Referral.created_at, Referral.first_action_at, received
-        ),
-        days_to_closing=_delay(
-            session, Referral.created_at, Referral.closed_at, received, Referral.status == "closed"
-        ),
-        prosecutor_transmissions=session.scalar(transmitted) or 0,
-        associations=_association_figures(session, period, association_id),
-    )
-
-
-def _association_figures(
-    session: Session, period: Period, association_id: int | None
-) -> list[AssociationFigures]:
-    made = and_(Routing.created_at >= period.start, Routing.created_at < period.end)
-    if association_id is not None:
+        transmitted = and_(transmitted, Referral.id.in_(routed_here))
         made = and_(made, Routing.association_id == association_id)
-    figures: dict[int, AssociationFigures] = {}
-    rows = session.execute(
-        select(Routing.association_id, Routing.status, func.count())
-        .where(made)
-        .group_by(Routing.association_id, Routing.status)
-    ).all()
-    names = dict(
-        session.execute(
-            select(Association.id, Association.name).where(
-                Association.id.in_({found_id for found_id, _status, _count in rows})
-            )
-        ).all()
+    margins: Counter = Counter()
+
+    def margin(dimension: str, value, *conditions, model=Referral) -> None:
+        """Counts by ``value`` (``None``: only how many), per association for routings."""
+        grouped = [Routing.association_id] if model is Routing else []
+        grouped += [value] if value is not None else []
+        for row in session.execute(
+            select(*grouped, func.count()).where(*conditions).group_by(*grouped)
+        ):
+            owner = row[0] if model is Routing else WHOLE_PORTAL
+            found = row[-2] if value is not None else ""
+            margins[dimension, owner, "" if found is None else str(found)] += row[-1]
+
+    for dimension in ("kind", "domain", "reporter_role", "minor_involved", "status"):
+        margin(dimension, getattr(Referral, dimension), received)
+    for dimension in ("region_code", "departement"):
+        margin(dimension, getattr(Referral, dimension), received)
+    margin("health_risk", None, received, Referral.health_risk)
+    margin("urgent", None, received, Referral.urgent)
+    closed = Referral.status == "closed"
+    margin(
+        "closing_reason",
+        Referral.closing_reason,
+        received,
+        closed,
+        Referral.closing_reason.is_not(None),
     )
-    for found_id, status, count in rows:
-        figures.setdefault(found_id, AssociationFigures(found_id, names[found_id]))
-        figures[found_id].by_status[status] += count
-    for attribute, end, statuses in (
-        ("days_to_accept", Routing.responded_at, ("accepted", "closed")),
-        ("days_to_close", Routing.closed_at, ("closed",)),
-    ):
-        days = days_between(Routing.created_at, end)
-        delays = session.execute(
-            select(Routing.association_id, days, func.count())
-            .where(made, end.is_not(None), Routing.status.in_(statuses))
-            .group_by(Routing.association_id, days)
-        ).all()
-        for found_id, value, count in delays:
-            getattr(figures[found_id], attribute).histogram[value] = count
-    return sorted(figures.values(), key=lambda association: association.name.casefold())
+    margin(
+        "days_to_first_action",
+        days_between(Referral.created_at, Referral.first_action_at),
+        received,
+        Referral.first_action_at.is_not(None),
+    )
+    margin(
+        "days_to_closing",
+        days_between(Referral.created_at, Referral.closed_at),
+        received,
+        closed,
+        Referral.closed_at.is_not(None),
+    )
+    margin("prosecutor", None, transmitted)
+    margin("routing_status", Routing.status, made, model=Routing)
+    margin(
+        "days_to_accept",
+        days_between(Routing.created_at, Routing.responded_at),
+        made,
+        Routing.status.in_(ACCEPTED_STATUSES),
+        Routing.responded_at.is_not(None),
+        model=Routing,
+    )
+    margin(
+        "days_to_close",
+        days_between(Routing.created_at, Routing.closed_at),
+        made,
+        Routing.status == "closed",
+        Routing.closed_at.is_not(None),
+        model=Routing,
+    )
+    months = Counter(
+        dict(
+            session.execute(
+                select(Referral.month, func.count()).where(received).group_by(Referral.month)
+            ).all()
+        )
+    )
+    return Tallied(margins, months)
 
 
 def years_with_referrals(session: Session, this_year: int) -> list[int]:

@@ -22,7 +22,9 @@ class days_between(FunctionElement):
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element, compiler, **kw) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+    difference = f"(julianday({end}) - julianday({start}))"
+    # CAST rounds towards zero; one less below zero rounds down, as floor() does.
+    return f"(CAST({difference} AS INTEGER) - ({difference} < CAST({difference} AS INTEGER)))"
 
 
 @compiles(days_between, "postgresql")
