@@ -1,6 +1,6 @@
 """Server time of the statistics page and of an export at 10k, 100k and 1M referrals.
 
-    .venv/bin/python benchmarks/statistics.py                  # both backends: about 25 minutes
+    .venv/bin/python benchmarks/statistics.py                  # both backends: about 12 minutes
     .venv/bin/python benchmarks/statistics.py --backend sqlite --sizes 100000 --repeat 10
 
 The referrals are benchmarks/triage.py's bulk rows (plaintext metadata spread over

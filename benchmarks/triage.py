@@ -47,21 +47,19 @@ from datetime import timedelta
 
 import pyotp
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 import crypto
 from benchmarks.intake import percentile
 from portal import accounts, create_app
-from portal.casework import status_counts
 from portal.config import Config
 from portal.extensions import db
 from portal.keyring import initialise_keys, intake_keys
 from portal.models import BlindIndexEntry, Departement, Referral, utcnow
 from portal.public.intake import Secrets, Submission, submit_referral
 from portal.reference import load_reference_data
+from portal.statistics import tallies
 from portal.statistics.calendar import month_of
-from portal.statistics.tables import ROLE_LABELS
-from portal.vocabulary import DOMAINS
+from portal.vocabulary import DOMAINS, REPORTER_ROLES
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH = 20_000
@@ -210,7 +208,7 @@ class BulkReferrals:
             "public_id": f"{created:%Y}-Z{number:06X}",
             "kind": "opinion" if rng.random() < 0.2 else "report",
             "status": status,
-            "reporter_role": rng.choice(list(ROLE_LABELS)),
+            "reporter_role": rng.choice(list(REPORTER_ROLES)),
             "domain": rng.choice(list(DOMAINS)),
             "departement": departement,
             "region_code": region,
@@ -255,10 +253,7 @@ class BulkReferrals:
                         ],
                     )
                     tally = Counter(row["status"] for row in rows)
-                    with Session(bind=connection) as session:
-                        for status, number in tally.items():
-                            status_counts.referral_added(session, status, number)
-                        session.flush()
+                    tallies.move_status_counts(connection, tally)
                 self.inserted += count
             # What autovacuum and autoanalyze do on their own after a big insert; on
             # PostgreSQL the visibility map lets the queue's id scan stay in the index.

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from forms.base import TranslatedForm
 from forms.validators import plausible_date
 from forms.widgets import as_choices
+from portal.vocabulary import MINOR_ANSWERS
 
 TEXT_MAX = 20_000
 
@@ -38,7 +39,6 @@ ROUTING_STATUS_LABELS = {
     "declined": _l("Declined"),
     "closed": _l("Closed by the association"),
 }
-MINOR_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Unknown")}
 ASSIGNMENT_LABELS = {"": _l("Anyone"), "me": _l("Assigned to me"), "nobody": _l("Unassigned")}
 
 
@@ -106,7 +106,7 @@ class ClassificationForm(FlaskForm):
     domain = SelectField(_l("Domain"), validators=[InputRequired()])
     minor_involved = SelectField(
         _l("Minor involved"),
-        choices=as_choices(MINOR_LABELS.items()),
+        choices=as_choices(MINOR_ANSWERS.items()),
         validators=[InputRequired()],
     )
     health_risk = BooleanField(_l("Health risk"))

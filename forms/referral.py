@@ -17,24 +17,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from forms.files import FormWithFiles, check_uploads
 from forms.validators import at_most_lines, email_address, phone_number
 from forms.widgets import MultiCheckboxField, as_choices
+from portal.vocabulary import PUBLIC_KINDS, PUBLIC_MINOR_ANSWERS, PUBLIC_REPORTER_ROLES
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 30, 20_000
 
-REPORTER_ROLES = {
-    "person_concerned": _l("I am the person concerned"),
-    "relative": _l("A relative or family member"),
-    "professional_health": _l("A health professional"),
-    "professional_education": _l("A professional in education"),
-    "professional_social": _l("A social worker"),
-    "professional_other": _l("Another professional"),
-    "witness": _l("A witness"),
-    "other": _l("Other"),
-}
-KINDS = {
-    "report": _l("Report a situation: I want help or to know what to do"),
-    "opinion": _l("Ask for an opinion: I wonder about a practice or a group"),
-}
-MINOR_CHOICES = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("I don’t know")}
 CONTACT_CHOICES = {
     "anonymous": _l("I stay anonymous"),
     "contact": _l("I give my details so that Miviludes can contact me"),
@@ -44,14 +30,14 @@ CONTACT_CHOICES = {
 class ReferralForm(FormWithFiles):
     kind = RadioField(
         _l("What do you want to do?"),
-        choices=as_choices(KINDS.items()),
+        choices=as_choices(PUBLIC_KINDS.items()),
         validators=[
             InputRequired(_l("Choose whether you report a situation or ask for an opinion."))
         ],
     )
     reporter_role = RadioField(
         _l("Who are you?"),
-        choices=as_choices(REPORTER_ROLES.items()),
+        choices=as_choices(PUBLIC_REPORTER_ROLES.items()),
         validators=[InputRequired(_l("Tell us who you are in this situation."))],
     )
     domain = RadioField(
@@ -84,7 +70,7 @@ class ReferralForm(FormWithFiles):
     )
     minor_involved = RadioField(
         _l("Is a child or teenager concerned?"),
-        choices=as_choices(MINOR_CHOICES.items()),
+        choices=as_choices(PUBLIC_MINOR_ANSWERS.items()),
         validators=[InputRequired(_l("Tell us whether a minor is concerned."))],
     )
     health_risk = BooleanField(_l("Someone’s health is at risk (care refused or abandoned)"))

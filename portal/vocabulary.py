@@ -104,6 +104,51 @@ PUBLIC_DOMAINS = {code: domain.plain for code, domain in DOMAIN_TREE.items()}
 
 
 @dataclass(frozen=True)
+class Wording:
+    #: The activity report's word: staff, partners, the statistics.
+    label: object
+    #: The answer a reporter ticks on the form, in the first person.
+    plain: object
+
+
+#: What the reporter wants: the two kinds of saisine the activity report counts.
+KIND_WORDING = {
+    "report": Wording(
+        _l("Report (signalement)"), _l("Report a situation: I want help or to know what to do")
+    ),
+    "opinion": Wording(
+        _l("Request for an opinion"),
+        _l("Ask for an opinion: I wonder about a practice or a group"),
+    ),
+}
+#: Who writes.
+REPORTER_ROLE_WORDING = {
+    "person_concerned": Wording(_l("Person concerned"), _l("I am the person concerned")),
+    "relative": Wording(_l("Relative or family member"), _l("A relative or family member")),
+    "professional_health": Wording(_l("Health professional"), _l("A health professional")),
+    "professional_education": Wording(
+        _l("Education professional"), _l("A professional in education")
+    ),
+    "professional_social": Wording(_l("Social worker"), _l("A social worker")),
+    "professional_other": Wording(_l("Other professional"), _l("Another professional")),
+    "witness": Wording(_l("Witness"), _l("A witness")),
+    "other": Wording(_l("Other"), _l("Other")),
+}
+#: Whether a minor is concerned.
+MINOR_WORDING = {
+    "yes": Wording(_l("Yes"), _l("Yes")),
+    "no": Wording(_l("No"), _l("No")),
+    "unknown": Wording(_l("Not known"), _l("I don’t know")),
+}
+KINDS = {code: wording.label for code, wording in KIND_WORDING.items()}
+PUBLIC_KINDS = {code: wording.plain for code, wording in KIND_WORDING.items()}
+REPORTER_ROLES = {code: wording.label for code, wording in REPORTER_ROLE_WORDING.items()}
+PUBLIC_REPORTER_ROLES = {code: wording.plain for code, wording in REPORTER_ROLE_WORDING.items()}
+MINOR_ANSWERS = {code: wording.label for code, wording in MINOR_WORDING.items()}
+PUBLIC_MINOR_ANSWERS = {code: wording.plain for code, wording in MINOR_WORDING.items()}
+
+
+@dataclass(frozen=True)
 class EmergencyNumber:
     number: str
     label: object  # a lazy string

@@ -28,9 +28,10 @@ def test_every_departement_and_region_has_an_area(app):
     assert {"2A", "2B", "971", "976"} <= departements
 
 
-def test_shades_follow_the_counts():
+def test_shades_follow_the_counts(app):
     names = {"21": "Côte-d'Or", "35": "Ille-et-Vilaine", "75": "Paris", "974": "La Réunion"}
-    drawn = choropleth("m", "departements", {"21": 50, "35": 1, "974": 25, None: 7}, names)
+    with app.test_request_context("/fr/"):
+        drawn = choropleth("m", "departements", {"21": 50, "35": 1, "974": 25, None: 7}, names)
     fills = {area.code: area.fill for area in drawn.areas}
     fills.update({inset.area.code: inset.area.fill for inset in drawn.insets})
     assert fills["21"] == SHADES[-1]

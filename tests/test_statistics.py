@@ -447,15 +447,22 @@ def test_the_printable_report_has_every_table_in_order(counted, world):
     assert "portal-no-print" in page and "Rapport d’activité" in page
 
 
-def test_a_line_of_five_years_of_months_labels_at_most_twelve():
+@pytest.mark.parametrize(
+    ("path", "title"), [("/fr/", "2025-12 : 1\u202f059"), ("/en/", "2025-12: 1,059")]
+)
+def test_a_line_of_five_years_of_months_labels_at_most_twelve(app, path, title):
     from portal.statistics.charts import line_chart
     from portal.statistics.tables import Table
 
-    months = tuple((f"{2021 + index // 12}-{index % 12 + 1:02d}", index) for index in range(60))
-    drawn = line_chart(Table("months", "Par mois", ("Mois", "Nombre"), months, chart="line"))
+    months = tuple(
+        (f"{2021 + index // 12}-{index % 12 + 1:02d}", 1000 + index) for index in range(60)
+    )
+    with app.test_request_context(path):
+        drawn = line_chart(Table("months", "Par mois", ("Mois", "Nombre"), months, chart="line"))
     assert len(drawn.points) == 60 and len(drawn.x_ticks) <= 12
     assert drawn.points[0].y > drawn.points[-1].y  # the largest is drawn highest
-    assert drawn.points[-1].title == "2025-12 : 59"
+    # The reader's language: its separator and its way of writing numbers.
+    assert drawn.points[-1].title == title
 
 
 def test_migration_0008_moves_new_year_edges_and_fills_the_moments_it_can(databases, tmp_path):

@@ -1,7 +1,8 @@
-"""The statistics' tallies stay equal to a count of the rows through every kind of
-change the ORM makes (new, changed after a commit, moved to another month, deleted,
-rolled back), on both backends; rows written without the ORM are found by
-``portal statistics check`` and counted again by ``rebuild`` and by ``portal init``."""
+"""The statistics' tallies (and the queue's counts by status, kept by the same
+listener) stay equal to a count of the rows through every kind of change the ORM
+makes (new, changed after a commit, moved to another month, deleted, rolled back),
+on both backends; rows written without the ORM are found by ``portal statistics
+check`` and counted again by ``rebuild`` and by ``portal init``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
 from portal import accounts
+from portal.casework import status_counts
 from portal.cli import main
 from portal.extensions import db
 from portal.models import Association, Referral, Routing, StatisticsTally
@@ -39,6 +41,9 @@ PERIODS = (
 def _assert_tallies_agree() -> None:
     for period in PERIODS:
         assert count_activity(db.session, period) == recount_activity(db.session, period), period
+    # The queue's counts by status are kept by the same listener.
+    kept = {status: n for status, n in status_counts.current(db.session).items() if n}
+    assert kept == status_counts.counted(db.session)
 
 
 def _paris(day: date, hour: int, minute: int = 0) -> datetime:

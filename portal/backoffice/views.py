@@ -29,7 +29,6 @@ from forms.casework import (
     RouteForm,
     StatusForm,
 )
-from forms.referral import KINDS, REPORTER_ROLES
 from portal import accounts, reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
@@ -44,7 +43,7 @@ from portal.extensions import db, once_per_process
 from portal.i18n import current_language
 from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
 from portal.urls import carried_query, external_url
-from portal.vocabulary import DOMAINS, WARNING_SIGNS
+from portal.vocabulary import DOMAINS, KINDS, REPORTER_ROLES, WARNING_SIGNS
 
 
 def _active_staff() -> list[User]:

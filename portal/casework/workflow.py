@@ -10,7 +10,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 import crypto
-from portal.casework import status_counts
 from portal.casework.access import note_place, referral_place
 from portal.casework.threads import post_message
 from portal.models import Note, Referral, User, utcnow
@@ -69,7 +68,6 @@ def change_status(
     if previous == "new":
         _note_first_action(referral)
     referral.status = status
-    status_counts.status_changed(session, previous, status)
     referral.closing_reason = closing_reason if status == "closed" else None
     referral.updated_at = utcnow()
     referral.closed_at = referral.updated_at if status == "closed" else None

@@ -146,8 +146,8 @@ class Referral(Base):
 class StatusCount(Base):
     """How many referrals are in each status. The queue shows these counts on every
     page; counting a million rows each time would cost more than the page itself, so
-    the operations that add a referral or change its status keep them
-    (``portal.casework.status_counts``) in the same transaction."""
+    every flush that adds a referral or changes its status moves them in the same
+    transaction (``portal.statistics.tallies``; read by ``portal.casework.status_counts``)."""
 
     __tablename__ = "referral_status_counts"
 

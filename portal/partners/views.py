@@ -14,7 +14,6 @@ from forms.casework import (
     DeclineForm,
     NoteForm,
 )
-from forms.referral import KINDS, REPORTER_ROLES
 from portal.auth import signed_in_account
 from portal.casework import access, routing, workflow
 from portal.casework.responses import (
@@ -33,7 +32,7 @@ from portal.statistics.responses import (
     period_asked,
 )
 from portal.statistics.tables import Table, association_tables
-from portal.vocabulary import DOMAINS, WARNING_SIGNS
+from portal.vocabulary import DOMAINS, KINDS, REPORTER_ROLES, WARNING_SIGNS
 
 
 def _routing_or_404(routing_id: int) -> tuple[Routing, Referral]:

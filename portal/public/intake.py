@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto.params import RECEIPT_ALPHABET
 from portal.attachments import CleanFile
-from portal.casework import status_counts
 from portal.config import Config
 from portal.keyring import IntakeKeys
 from portal.models import (
@@ -234,7 +233,6 @@ def submit_referral(
         ],
     )
     session.add(referral)
-    status_counts.referral_added(session, referral.status)
     for file in submission.files:
         add_attachment(session, referral, data_key, file)
     session.flush()

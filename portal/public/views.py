@@ -16,7 +16,7 @@ from crypto import format_receipt
 from forms.files import uploaded_names
 from forms.followup import FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
-from forms.referral import KINDS, ReferralForm
+from forms.referral import ReferralForm
 from forms.validators import lines
 from portal import keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
@@ -27,7 +27,13 @@ from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
 from portal.public.pages import FormShell, pages
 from portal.statistics import publication
-from portal.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, PUBLIC_DOMAINS, WARNING_SIGNS
+from portal.vocabulary import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    PUBLIC_DOMAINS,
+    PUBLIC_KINDS,
+    WARNING_SIGNS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -491,7 +497,7 @@ def _render_case(case, reply_form: ReplyForm | None = None, sent: bool = False) 
         case=case,
         form=reply_form,
         sent=sent,
-        kinds=KINDS,
+        kinds=PUBLIC_KINDS,
         domains=PUBLIC_DOMAINS,
         departements=dict(_departement_choices()),
     )

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from portal.statistics.tables import Table
+from portal.templating import number
 
 LABEL_WIDTH = 300
 BAR_AREA = 340
@@ -41,7 +44,13 @@ def _short(label: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    return str(number(value))
+
+
+def labelled(name: object, value: float) -> str:
+    """ "Côte-d'Or: 50" in English, "Côte-d'Or : 50" in French: a point's or an area's
+    text, read by screen readers and shown on hover."""
+    return gettext("%(name)s: %(value)s", name=name, value=_number(value))
 
 
 def bar_chart(table: Table) -> BarChart | None:
@@ -117,7 +126,7 @@ def line_chart(table: Table) -> LineChart | None:
         Point(
             round(LEFT + index * step, 1),
             round(TOP + plot_height * (1 - value / largest), 1),
-            f"{row[0]} : {_number(value)}",
+            labelled(row[0], value),
         )
         for index, (row, value) in enumerate(zip(table.rows, values, strict=True))
     )

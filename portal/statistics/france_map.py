@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.statistics.charts import labelled
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "node_modules/@gouvfr/dsfr-chart/dist/MapChart/MapChart.js"
 PACKAGE = ROOT / "node_modules/@gouvfr/dsfr-chart/package.json"
@@ -148,7 +150,7 @@ def choropleth(
         for (low, high), shade in zip(bins, shades, strict=True):
             if low <= count <= high:
                 fill = shade
-        return Area(code, tuple(paths), fill, f"{names.get(code, code)} : {count}")
+        return Area(code, tuple(paths), fill, labelled(names.get(code, code), count))
 
     areas = tuple(area(code, paths) for code, paths in drawing[level].items())
     insets = tuple(

@@ -21,8 +21,7 @@ from portal.models import PublishedFigures, Region, User, utcnow
 from portal.records.audit import record_event
 from portal.statistics.calendar import Period
 from portal.statistics.counts import count_activity
-from portal.statistics.tables import KIND_LABELS, ROLE_LABELS
-from portal.vocabulary import FAMILIES
+from portal.vocabulary import FAMILIES, KINDS, REPORTER_ROLES
 
 #: Below this, a figure is shown as "fewer than 10".
 SMALL_CELL = 10
@@ -125,8 +124,8 @@ def _public_tables(
         return PublicTable(key, titles[key], tuple((labels[code], shown[code]) for code in labels))
 
     return [
-        table("kinds", figures["by_kind"], KIND_LABELS),
+        table("kinds", figures["by_kind"], KINDS),
         table("families", figures["by_family"], FAMILIES),
-        table("senders", figures["by_reporter_role"], ROLE_LABELS),
+        table("senders", figures["by_reporter_role"], REPORTER_ROLES),
         table("regions", figures["by_region"], {**regions, "none": titles["abroad"]}),
     ]

@@ -9,22 +9,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from portal.statistics.counts import Activity, AssociationFigures
-from portal.vocabulary import DOMAIN_TREE, DOMAINS, FAMILIES
+from portal.vocabulary import DOMAIN_TREE, DOMAINS, FAMILIES, KINDS, MINOR_ANSWERS, REPORTER_ROLES
 
-#: The kinds as the activity report names them (the form's wording is a question).
-KIND_LABELS = {"report": _l("Reports (signalements)"), "opinion": _l("Requests for an opinion")}
-#: Who writes, in the report's words.
-ROLE_LABELS = {
-    "person_concerned": _l("Person concerned"),
-    "relative": _l("Relative or family member"),
-    "professional_health": _l("Health professional"),
-    "professional_education": _l("Education professional"),
-    "professional_social": _l("Social worker"),
-    "professional_other": _l("Other professional"),
-    "witness": _l("Witness"),
-    "other": _l("Other"),
-}
-MINOR_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Not known")}
 PLACE_ELSEWHERE = {"abroad": _l("Abroad"), "unknown": _l("Not known")}
 
 
@@ -122,8 +108,8 @@ def activity_tables(current: Activity, previous: Activity, names: Names) -> list
             "kinds",
             _l("By kind"),
             _l("Kind"),
-            list(KIND_LABELS),
-            KIND_LABELS,
+            list(KINDS),
+            KINDS,
             current.by_kind,
             previous.by_kind,
             total,
@@ -158,8 +144,10 @@ def activity_tables(current: Activity, previous: Activity, names: Names) -> list
             "senders",
             _l("Who writes"),
             _l("Sender"),
-            _ordered(current.by_reporter_role, previous.by_reporter_role, known=list(ROLE_LABELS)),
-            ROLE_LABELS,
+            _ordered(
+                current.by_reporter_role, previous.by_reporter_role, known=list(REPORTER_ROLES)
+            ),
+            REPORTER_ROLES,
             current.by_reporter_role,
             previous.by_reporter_role,
             total,
@@ -168,8 +156,8 @@ def activity_tables(current: Activity, previous: Activity, names: Names) -> list
             "minors",
             _l("Is a minor concerned?"),
             _l("Answer"),
-            list(MINOR_LABELS),
-            MINOR_LABELS,
+            list(MINOR_ANSWERS),
+            MINOR_ANSWERS,
             current.by_minor,
             previous.by_minor,
             total,

@@ -14,6 +14,10 @@ hand) are not seen: ``portal statistics rebuild`` counts everything again, and
 ``portal statistics check`` compares the tallies with a plain recount. A migration that
 changes what is tallied empties the table, and ``portal init`` refills it.
 
+The same listener keeps the queue's count of referrals in each status
+(``referral_status_counts``, read by ``portal.casework.status_counts``): a status
+change anywhere through the ORM moves it, and ``rebuild`` counts it again too.
+
 Changes of one flush are written in key order, so two transactions never take the
 same rows' locks in opposite orders.
 """
@@ -25,11 +29,12 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, event, exists, func, insert, or_, select
+from sqlalchemy import and_, delete, event, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from portal.models import Referral, Routing, StatisticsTally
+from portal.models import Referral, Routing, StatisticsTally, StatusCount
 from portal.statistics.calendar import STATISTICS_ZONE, Period
 
 #: ``association_id`` of the portal's own figures (every referral, not one partner's).
@@ -183,6 +188,22 @@ def _count_flush(session: Session, _context) -> None:
             changes.subtract(keys_of(marks(_before(instance))))
             changes.update(keys_of(marks(_now(instance))))
     add(session, changes)
+    statuses: Counter[str] = Counter()
+    for key, delta in changes.items():
+        if key.grain == "day" and key.dimension == "status":
+            statuses[key.value] += delta
+    move_status_counts(session.connection(), statuses)
+
+
+def move_status_counts(connection: Connection, deltas: Counter[str]) -> None:
+    """The queue's counts by status, in status order (the same lock order everywhere)."""
+    for status, delta in sorted(deltas.items()):
+        if delta:
+            connection.execute(
+                update(StatusCount)
+                .where(StatusCount.status == status)
+                .values(count=StatusCount.count + delta)
+            )
 
 
 def _forget_deletions(session: Session, _previous_transaction=None) -> None:
@@ -232,6 +253,15 @@ def rebuild(session: Session) -> int:
         for row in session.execute(select(*columns).execution_options(yield_per=20_000)):
             counts.update(keys_of(marks(row._mapping.__getitem__)))
     add(session, counts, into_empty=True)
+    statuses = dict(
+        session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
+    )
+    for status in session.scalars(select(StatusCount.status)).all():
+        session.execute(
+            update(StatusCount)
+            .where(StatusCount.status == status)
+            .values(count=statuses.get(status, 0))
+        )
     return sum(1 for count in counts.values() if count)
 
 
