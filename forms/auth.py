@@ -11,7 +11,10 @@ from wtforms.validators import DataRequired, Length
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("At most %(max)d characters.")),
+        ],
     )
     # No maximum here: an over-long password gets the same answer as a wrong one.
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
@@ -21,5 +24,8 @@ class CodeForm(FlaskForm):
     code = StringField(
         _l("Six-digit code"),
         description=_l("The code your authentication app shows now, for example 123456."),
-        validators=[DataRequired(_l("Enter the six-digit code.")), Length(max=20)],
+        validators=[
+            DataRequired(_l("Enter the six-digit code.")),
+            Length(max=20, message=_l("At most %(max)d characters.")),
+        ],
     )

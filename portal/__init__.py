@@ -9,6 +9,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import auth, errors, i18n, security, templating, urls
+from portal.admin import bp as admin_bp
 from portal.analysis import bp as analysis_bp
 from portal.backoffice import bp as backoffice_bp
 from portal.config import Config, keep_instance_private
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(analysis_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(partners_bp)
     security.exempt_from_csrf(app, csrf)
     if config.proxy_count:

@@ -1,5 +1,5 @@
-"""The authorization matrix: every back-office, statistics, partner and login route ×
-every role.
+"""The authorization matrix: every back-office, administration, statistics, partner and
+login route × every role.
 
 Generated from ``app.url_map``, so a new route is covered the day it is added. Real
 ids are used: a referral routed to association A, its attachment and its routing,
@@ -34,8 +34,7 @@ TOKEN_PAGE = {
 ROLES = ("anonymous", "staff", "admin", "analyst", "partner_a", "partner_b", "disabled")
 #: endpoint prefix → roles that may use it. Everything else must be refused.
 ALLOWED = {
-    "backoffice.accounts": {"admin"},
-    "backoffice.grant_keys": {"admin"},
+    "admin.": {"admin"},
     "partners.cases": {"partner_a", "partner_b"},
     "partners.figures": {"partner_a", "partner_b"},
     "partners.export_figures": {"partner_a", "partner_b"},
@@ -58,7 +57,7 @@ def _cases():
     instance = Path(tempfile.gettempdir()) / "portal-matrix"
     app = create_app(make_config(instance, "sqlite://"))
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith(("backoffice.", "partners.", "analysis.")):
+        if not rule.endpoint.startswith(("backoffice.", "partners.", "analysis.", "admin.")):
             continue
         variants = ["", "thread"] if "attachment_id" in rule.arguments else [""]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

@@ -19,8 +19,7 @@ TOUCHED_ON_EVERY_REQUEST = {("login_sessions", "last_seen_at")}
 #: The signed-in client that may use each space, and another session of the same
 #: kind whose token must not be accepted in its place.
 CLIENT_FOR = {
-    "backoffice.accounts": ("admin", "staff"),
-    "backoffice.grant_keys": ("admin", "staff"),
+    "admin.": ("admin", "staff"),
     "backoffice.": ("staff", "admin"),
     "analysis.publish": ("admin", "staff"),
     "partners.": ("partner_a", "partner_b"),
@@ -128,6 +127,7 @@ def test_every_post_without_a_valid_token_is_refused_and_changes_nothing(world, 
         "auth",
         "backoffice",
         "analysis",
+        "admin",
         "partners",
     }
 

@@ -143,7 +143,7 @@ def test_huge_ids_in_addresses_are_not_found(world):
     for role, url in (
         ("partner_a", "/partenaires/dossiers/99999999999999999999999"),
         ("partner_a", "/partenaires/dossiers/2147483648"),
-        ("admin", "/bo/comptes/99999999999999999999999/cles"),
+        ("admin", "/bo/admin/comptes/99999999999999999999999/cles"),
     ):
         assert clients[role].get(url).status_code in (404, 405)
 
@@ -174,8 +174,8 @@ def test_keys_cannot_be_granted_to_a_disabled_account(world):
     admin = clients["admin"]
     with app.app_context():
         disabled = db.session.scalar(select(User.id).where(User.disabled.is_(True)))
-    token = csrf_token(admin.get("/bo/comptes").get_data(as_text=True))
-    response = admin.post(f"/bo/comptes/{disabled}/cles", data={"csrf_token": token})
+    token = csrf_token(admin.get("/bo/admin/comptes").get_data(as_text=True))
+    response = admin.post(f"/bo/admin/comptes/{disabled}/cles", data={"csrf_token": token})
     assert response.status_code == 422
     assert "Cette action est impossible" in response.get_data(as_text=True)
 

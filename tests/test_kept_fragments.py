@@ -69,12 +69,12 @@ def test_each_account_sees_its_own_name_token_and_menu(bo_app, group_private_key
     assert admin.email in admin_page and adviser.email not in admin_page
     assert adviser.email in adviser_page and admin.email not in adviser_page
     assert partner.email in partner_page and admin.email not in partner_page
-    assert "/bo/comptes" in admin_page and "/bo/comptes" not in adviser_page
-    assert "/bo/" not in partner_page.replace("/bo/comptes", "")
+    assert "/bo/admin/comptes" in admin_page and "/bo/admin/comptes" not in adviser_page
+    assert "/bo/" not in partner_page.replace("/bo/admin/comptes", "")
     assert csrf_token(admin_page) != csrf_token(adviser_page)
     # The menu marks the page being read, whichever page filled the frame first.
-    accounts_page = admin_client.get("/bo/comptes").get_data(as_text=True)
-    assert re.search(r'href="/bo/comptes" aria-current="page"', accounts_page)
+    accounts_page = admin_client.get("/bo/admin/comptes").get_data(as_text=True)
+    assert re.search(r'href="/bo/admin/comptes" aria-current="page"', accounts_page)
     assert not re.search(r'href="/bo/" aria-current="page"', accounts_page)
     assert re.search(
         r'href="/bo/" aria-current="page"', admin_client.get("/bo/").get_data(as_text=True)

@@ -29,7 +29,7 @@ from forms.casework import (
     RouteForm,
     StatusForm,
 )
-from portal import accounts, reference
+from portal import reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
 from portal.casework import access, routing, status_counts, workflow
@@ -430,38 +430,3 @@ def withdraw(public_id: str, routing_id: int) -> Response:
     db.session.commit()
     flash(_("The routing was withdrawn; the association no longer has access."), "success")
     return _back(referral.public_id, "#routing")
-
-
-def _admin_only() -> None:
-    if signed_in_account().role != "admin":
-        abort(403)
-
-
-@bp.route("/comptes", endpoint="accounts")
-def accounts_page() -> str:
-    _admin_only()
-    return render_template(
-        "backoffice/accounts.html",
-        waiting=accounts.accounts_waiting_for_keys(db.session),
-        confirm_form=ConfirmForm(),
-    )
-
-
-@bp.route("/comptes/<int:user_id>/cles", methods=["POST"])
-def grant_keys(user_id: int) -> Response:
-    _admin_only()
-    account = signed_in_account()
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if user.disabled:
-        abort(422)  # the accounts page offers no such button; a stale page or a forged post
-    group_key = accounts.open_group_key(db.session, account.user, account.private_key)
-    if group_key is None:
-        abort(403)
-    accounts.grant_group_keys(db.session, user, group_key, account.user.actor)
-    db.session.commit()
-    flash(_("The keys were granted."), "success")
-    return redirect(url_for("backoffice.accounts"))

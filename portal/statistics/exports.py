@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from portal.statistics.tables import Table
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,7 +26,9 @@ def _cell(value: object, decimal_comma: bool) -> object:
         return text.replace(".", ",") if decimal_comma else value
     if isinstance(value, int):
         return value
-    return str(value)
+    text = str(value)
+    # A cell a spreadsheet would run as a formula ("=HYPERLINK(…)") is kept as text.
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(tables: Sequence[Table], heading: Sequence[str]) -> bytes:

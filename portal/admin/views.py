@@ -1,0 +1,194 @@
+"""Administration pages. Each view parses, calls one operation, renders."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from forms.admin import AuditFilterForm
+from forms.casework import ConfirmForm
+from portal import accounts, clock
+from portal.admin import bp
+from portal.auth import signed_in_account
+from portal.extensions import db
+from portal.models import User
+from portal.records import journal
+from portal.records.audit import audit_key, record_event, verify_chain
+from portal.statistics import exports
+from portal.statistics.tables import Table
+from portal.templating import day
+
+#: The log itself, as a target of the events that record its reading.
+THE_LOG = "audit:log"
+
+
+@bp.route("/comptes", endpoint="accounts")
+def accounts_page() -> str:
+    return render_template(
+        "admin/accounts.html",
+        waiting=accounts.accounts_waiting_for_keys(db.session),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/comptes/<int:user_id>/cles", methods=["POST"])
+def grant_keys(user_id: int) -> Response:
+    account = signed_in_account()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user.disabled:
+        abort(422)  # the accounts page offers no such button; a stale page or a forged post
+    group_key = accounts.open_group_key(db.session, account.user, account.private_key)
+    if group_key is None:
+        abort(403)
+    accounts.grant_group_keys(db.session, user, group_key, account.user.actor)
+    db.session.commit()
+    flash(_("The keys were granted."), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+def _filter_asked() -> tuple[journal.EventFilter, AuditFilterForm]:
+    """The filters in the query string; none while the form is in error."""
+    form = AuditFilterForm(request.args, actions=journal.known_actions(db.session))
+    if not (request.args and form.validate()):
+        return journal.EventFilter(), form
+    return (
+        journal.EventFilter(
+            actor=form.actor.data or "",
+            action=form.action.data or "",
+            target=form.target.data or "",
+            first=form.date_from.data,
+            last=form.date_to.data,
+        ),
+        form,
+    )
+
+
+def _filter_arguments(form: AuditFilterForm) -> dict[str, str]:
+    """The filters of the query string, and nothing else of it, for links."""
+    return {key: value for key, value in request.args.items() if key in form.data and value}
+
+
+def _cursor(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@bp.route("/journal", endpoint="journal")
+def journal_page() -> str:
+    wanted, form = _filter_asked()
+    page = journal.events_page(
+        db.session, wanted, older_than=_cursor("avant"), newer_than=_cursor("apres")
+    )
+    record_event(
+        db.session,
+        actor=signed_in_account().user.actor,
+        action="audit.read",
+        target=THE_LOG,
+        details=wanted.as_details(),
+    )
+    db.session.commit()
+    return render_template(
+        "admin/journal.html",
+        form=form,
+        page=page,
+        emails=journal.actor_emails(db.session, page.events),
+        head=journal.head(db.session),
+        last_verification=journal.last_verification(db.session),
+        verify_form=ConfirmForm(),
+        filters={} if form.errors else _filter_arguments(form),
+    )
+
+
+@bp.route("/journal/export.csv", endpoint="export_journal")
+def export_journal() -> Response:
+    wanted, form = _filter_asked()
+    if form.errors:
+        return redirect(url_for("admin.journal", **_filter_arguments(form)))
+    events = list(journal.matching_events(db.session, wanted))
+    emails = journal.actor_emails(db.session, events)
+    table = Table(
+        "journal",
+        _("Audit log"),
+        (
+            _("No."),
+            _("Time (UTC)"),
+            _("Who"),
+            _("Account"),
+            _("Action"),
+            _("Target"),
+            _("Details"),
+            _("Seal"),
+        ),
+        tuple(
+            (
+                event.id,
+                event.occurred_at.isoformat(),
+                event.actor,
+                emails.get(event.actor, ""),
+                event.action,
+                event.target,
+                event.details,
+                event.hash.hex(),
+            )
+            for event in events
+        ),
+        chart_column=None,
+    )
+    heading = [
+        _("Miviludes: audit log of the referral portal"),
+        _("Filters: %(filters)s", filters=_filters_text(wanted) or _("none")),
+        _("Exported on %(day)s: %(count)s events.", day=day(clock.now()), count=len(events)),
+    ]
+    body = exports.to_csv([table], heading)
+    record_event(
+        db.session,
+        actor=signed_in_account().user.actor,
+        action="audit.export",
+        target=THE_LOG,
+        details={**wanted.as_details(), "events": len(events)},
+    )
+    db.session.commit()
+    response = Response(body, mimetype=exports.CSV_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = 'attachment; filename="miviludes-journal.csv"'
+    return response
+
+
+def _filters_text(wanted: journal.EventFilter) -> str:
+    return ", ".join(f"{name}={value}" for name, value in wanted.as_details().items())
+
+
+@bp.route("/journal/verifier", methods=["POST"], endpoint="verify_journal")
+def verify_journal() -> Response:
+    """Walk the whole chain now; the result is itself an event of the log."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = verify_chain(db.session, audit_key())
+    details: dict[str, object] = {"events": result.events, "head": result.head_id}
+    if not result.intact:
+        details |= {"broken_at": result.broken_at, "reason": result.reason[:120]}
+    record_event(
+        db.session,
+        actor=signed_in_account().user.actor,
+        action="audit.verify",
+        target=THE_LOG,
+        details=details,
+    )
+    db.session.commit()
+    if result.intact:
+        flash(_("The chain holds: its %(count)s events verify.", count=result.events), "success")
+    else:
+        flash(
+            _(
+                "The chain is broken at event %(event)s: %(count)s events verify before it. "
+                "Keep a copy of the database and run `portal audit verify` on the server.",
+                event=result.broken_at,
+                count=result.events,
+            ),
+            "error",
+        )
+    return redirect(url_for("admin.journal"))
