@@ -1,10 +1,11 @@
-"""Administration (``/bo/admin/``): the audit log's filters."""
+"""Administration (``/bo/admin/``): the audit log's filters, retention."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forms.base import TranslatedForm
 from forms.validators import plausible_date
@@ -39,3 +40,51 @@ class AuditFilterForm(TranslatedForm):
             self.date_to.errors.append(_l("The end of the period comes before its start."))
             return False
         return True
+
+
+class RetentionRulesForm(FlaskForm):
+    """Months kept after a case ends, one field per category (built by the view)."""
+
+    @classmethod
+    def for_categories(cls, categories: dict[str, object], **kwargs) -> RetentionRulesForm:
+        class Rules(cls):
+            pass
+
+        for code, label in categories.items():
+            setattr(
+                Rules,
+                code,
+                IntegerField(
+                    label,
+                    validators=[
+                        InputRequired(_l("Give a number of months.")),
+                        NumberRange(1, 240, _l("Between 1 and 240 months.")),
+                    ],
+                ),
+            )
+        return Rules(**kwargs)
+
+
+class ExtendForm(FlaskForm):
+    """Keep one case longer, with a reason (kept as an internal note of the case)."""
+
+    months = SelectField(
+        _l("Keep it longer by"),
+        choices=as_choices(
+            [
+                ("6", _l("6 months")),
+                ("12", _l("1 year")),
+                ("24", _l("2 years")),
+                ("60", _l("5 years")),
+            ]
+        ),
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("Kept encrypted as an internal note of the case."),
+        validators=[
+            DataRequired(_l("Give the reason for keeping this case longer.")),
+            Length(max=2_000, message=_l("At most %(max)d characters.")),
+        ],
+    )

@@ -27,9 +27,11 @@ PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, FULL sync so a committed referral survives a power cut."""
+    """WAL for concurrent readers, FULL sync so a committed referral survives a power cut,
+    deleted content overwritten with zeros (a purged case leaves no bytes in free pages)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -38,7 +39,7 @@ from portal.keyring import (
 )
 from portal.models import KEY_HOLDING_ROLES, ROLES, Association, utcnow
 from portal.public.intake import Secrets
-from portal.records import outbox
+from portal.records import outbox, retention
 from portal.records.audit import (
     NOTED_HEAD_MISSING,
     AuditLogBroken,
@@ -49,7 +50,7 @@ from portal.records.audit import (
 )
 from portal.reference import load_reference_data
 from portal.statistics import tallies
-from portal.statistics.calendar import Period
+from portal.statistics.calendar import STATISTICS_ZONE, Period
 from portal.statistics.counts import count_activity, recount_activity, years_with_referrals
 from portal.urls import external_url
 
@@ -145,6 +146,34 @@ def init_command(fresh_start: bool) -> None:
     )
     if sealed:
         click.echo(f"Audit log: {sealed} events written before it was keyed are now sealed")
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Retention: purge the cases whose keeping has ended (``portal.records.retention``)."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+def retention_run_command(dry_run: bool) -> None:
+    """Purge every case whose keeping ended before today (from a daily timer)."""
+    today = utcnow().astimezone(STATISTICS_ZONE).date()
+    due = retention.endings(db.session, today - timedelta(days=1))
+    for ending in due:
+        click.echo(
+            f"{'would purge' if dry_run else 'purging'} {ending.referral.public_id}: "
+            f"{ending.category}, kept until {ending.kept_until.isoformat()}"
+        )
+        if not dry_run:
+            retention.purge(db.session, ending)
+            db.session.commit()  # one case at a time: a fault stops after the last one done
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Retention (dry run): {len(due)} cases would be purged; nothing changed")
+        return
+    retention.forget_freed_pages(db.session)
+    db.session.commit()
+    click.echo(f"Retention: {len(due)} cases purged")
 
 
 @main.group("statistics")

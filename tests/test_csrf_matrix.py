@@ -82,6 +82,12 @@ def _form_that_would_change_things(arguments: dict) -> dict:
         "decline-reason": "CSRF-PROBE",
         "close-outcome": "CSRF-PROBE",
         "publish-year": "2026",
+        "closed_without_follow_up": "1",
+        "opinion_answered": "1",
+        "report_closed": "1",
+        "transmitted_to_prosecutor": "1",
+        f"extend-{arguments['public_id']}-months": "60",
+        f"extend-{arguments['public_id']}-reason": "CSRF-PROBE",
     }
 
 

@@ -54,6 +54,7 @@ def test_staff_and_partner_pages_are_valid_html(world, html_checker):
         ("staff", f"/bo/signalements/{ids['public_id']}"),
         ("admin", "/bo/admin/comptes"),
         ("admin", "/bo/admin/journal"),
+        ("admin", "/bo/admin/conservation"),
         ("admin", "/bo/admin/journal?date_from=2026-13-01&action=x"),
         ("staff", "/bo/statistiques/"),
         ("admin", "/bo/statistiques/rapport"),

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from forms.admin import AuditFilterForm
+from forms.admin import AuditFilterForm, ExtendForm, RetentionRulesForm
 from forms.casework import ConfirmForm
 from portal import accounts, clock
 from portal.admin import bp
 from portal.auth import signed_in_account
+from portal.casework import access
+from portal.casework.responses import data_key_or_403
 from portal.extensions import db
 from portal.models import User
-from portal.records import journal
+from portal.records import journal, retention
 from portal.records.audit import audit_key, record_event, verify_chain
 from portal.statistics import exports
+from portal.statistics.calendar import STATISTICS_ZONE
 from portal.statistics.tables import Table
 from portal.templating import day
 
@@ -192,3 +197,83 @@ def verify_journal() -> Response:
             "error",
         )
     return redirect(url_for("admin.journal"))
+
+
+def _retention_page(
+    rules_form: RetentionRulesForm | None = None, failed: tuple[str, ExtendForm] | None = None
+) -> tuple[str, int]:
+    """The rules and the cases ending soon; ``failed``: the extension that did not
+    validate, shown again beside its case with what was typed."""
+    today = _today()
+    months = retention.rules(db.session)
+    endings = retention.endings(db.session, today + timedelta(days=retention.NOTICE_DAYS))
+    forms = {
+        ending.referral.public_id: ExtendForm(prefix=f"extend-{ending.referral.public_id}")
+        for ending in endings
+    }
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    page = render_template(
+        "admin/retention.html",
+        rules_form=rules_form
+        or RetentionRulesForm.for_categories(
+            retention.CATEGORIES,
+            data={category: months.get(category) for category in retention.CATEGORIES},
+        ),
+        endings=endings,
+        extend_forms=forms,
+        today=today,
+        categories=retention.CATEGORIES,
+        notice_days=retention.NOTICE_DAYS,
+    )
+    return page, 422 if (rules_form is not None or failed is not None) else 200
+
+
+def _today() -> date:
+    return clock.now().astimezone(STATISTICS_ZONE).date()
+
+
+@bp.route("/conservation", endpoint="retention")
+def retention_page() -> tuple[str, int]:
+    return _retention_page()
+
+
+@bp.route("/conservation/regles", methods=["POST"], endpoint="retention_rules")
+def retention_rules() -> Response | tuple[str, int]:
+    form = RetentionRulesForm.for_categories(retention.CATEGORIES)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _retention_page(rules_form=form)
+    retention.set_rules(
+        db.session,
+        {category: form[category].data for category in retention.CATEGORIES},
+        signed_in_account().user,
+    )
+    db.session.commit()
+    flash(_("The retention rules were saved."), "success")
+    return redirect(url_for("admin.retention"))
+
+
+@bp.route("/conservation/<public_id>/prolonger", methods=["POST"], endpoint="extend_retention")
+def extend_retention(public_id: str) -> Response | tuple[str, int]:
+    account = signed_in_account()
+    referral = access.visible_referral(db.session, account.user, public_id)
+    ending = retention.ending_of(referral, retention.rules(db.session)) if referral else None
+    if ending is None:
+        abort(404)
+    form = ExtendForm(prefix=f"extend-{public_id}")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _retention_page(failed=(public_id, form))
+    data_key = data_key_or_403(account, referral)
+    until = retention.extend(
+        db.session, ending, int(form.months.data), form.reason.data, data_key, account.user
+    )
+    db.session.commit()
+    flash(
+        _("Case %(reference)s is kept until %(day)s.", reference=public_id, day=day(until)),
+        "success",
+    )
+    return redirect(url_for("admin.retention"))

@@ -38,8 +38,8 @@ class KeysNotGranted(RuntimeError):
 
 
 def can_see(session: Session, user: User, referral: Referral) -> bool:
-    if user.disabled:
-        return False
+    if user.disabled or referral.purged_at is not None:
+        return False  # a purged case holds nothing anyone could read
     if user.is_miviludes:
         return True
     if user.association_id is None:

@@ -28,6 +28,7 @@ from portal.models.referrals import (
     Referral,
     StatusCount,
 )
+from portal.models.retention import RetentionRule
 from portal.models.routing import NOTE_AUDIENCES, ROUTING_STATUSES, Note, Routing
 from portal.models.statistics import PublishedFigures, StatisticsTally
 
@@ -58,6 +59,7 @@ __all__ = [
     "PublishedFigures",
     "Referral",
     "Region",
+    "RetentionRule",
     "Routing",
     "StatisticsTally",
     "StatusCount",

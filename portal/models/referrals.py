@@ -119,6 +119,12 @@ class Referral(Base):
     #: Art. 40 CPP: the date of transmission; the prosecutor's reference is encrypted.
     prosecutor_date: Mapped[date | None] = mapped_column(Date, index=True, active_history=True)
     prosecutor_reference: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Kept at least until this day whatever the retention rules say: an extension
+    #: an administrator gave, with a reason (``portal.records.retention``).
+    retention_until: Mapped[date | None] = mapped_column(Date)
+    #: When retention purged the case: every ciphertext, key and the receipt's lookup
+    #: token are gone; the plaintext columns remain as its statistical record.
+    purged_at: Mapped[datetime | None] = mapped_column()
     #: "2026-11", the month of receipt in Paris time (``portal.statistics.calendar``):
     #: statistics group by this stored month (DESIGN §8).
     month: Mapped[str] = mapped_column(String(7))

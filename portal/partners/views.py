@@ -55,6 +55,7 @@ def cases() -> str:
         .where(
             Routing.association_id == user.association_id,
             Routing.status.in_(access.ROUTING_STATES_WITH_ACCESS),
+            Referral.purged_at.is_(None),
         )
         .order_by(Routing.status != "pending", Routing.created_at.desc())
     ).all()

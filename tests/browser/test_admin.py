@@ -1,7 +1,7 @@
 """Administration in a browser, as deployed (gunicorn, HTTPS): an administrator reads
 and filters the audit log, pages through it, verifies the chain and downloads the
-filtered events; every page screenshotted and checked with axe-core and the Nu HTML
-checker."""
+filtered events, then sets the retention rules (an error first); every page
+screenshotted and checked with axe-core and the Nu HTML checker."""
 
 from __future__ import annotations
 
@@ -83,6 +83,21 @@ def test_an_administrator_reads_filters_verifies_and_exports_the_log(
     admin.page.get_by_role("button", name="Afficher").click()
     with admin.page.expect_download() as download:
         admin.page.get_by_role("link", name="Télécharger ces évènements (CSV)").click()
+    # A download ends the navigation it started: Chromium reports it as a failed request.
+    admin.watch.problems.remove(f"failed: {download.value.url}")
     content = download.value.path().read_bytes().decode("utf-8-sig")
     assert content.count(";test.browser;") == 60  # one row per event, none other
+
+    admin.page.get_by_role("link", name="Conservation").click()
+    admin.check("retention")
+    admin.page.fill("#report_closed", "0")
+    admin.page.get_by_role("button", name="Enregistrer les règles").click()
+    admin.check("retention-error")
+    assert "Entre 1 et 240 mois." in admin.page.inner_text("main")
+    assert admin.page.input_value("#report_closed") == "0"  # given back as typed
+    admin.page.fill("#report_closed", "48")
+    admin.page.get_by_role("button", name="Enregistrer les règles").click()
+    admin.check("retention-saved")
+    assert "Les règles de conservation sont enregistrées." in admin.flash()
+    assert admin.page.input_value("#report_closed") == "48"
     admin.close()
