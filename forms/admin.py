@@ -1,15 +1,22 @@
-"""Administration (``/bo/admin/``): the audit log's filters, retention."""
+"""Administration (``/bo/admin/``): the audit log's filters, retention, the directory."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forms.base import TranslatedForm
-from forms.validators import plausible_date
-from forms.widgets import as_choices
+from forms.validators import email_address, https_address, phone_number, plausible_date
+from forms.widgets import MultiCheckboxField, as_choices
 
 
 class AuditFilterForm(TranslatedForm):
@@ -88,3 +95,81 @@ class ExtendForm(FlaskForm):
             Length(max=2_000, message=_l("At most %(max)d characters.")),
         ],
     )
+
+
+def _text(limit: int, label, description=None, required: str | None = None):
+    validators = [DataRequired(required)] if required else [Optional()]
+    return StringField(
+        label,
+        description=description,
+        validators=[*validators, Length(max=limit, message=_l("At most %(max)d characters."))],
+    )
+
+
+class PartnerForm(FlaskForm):
+    """A partner of the directory. Choices (kinds, regions, domains, approval) are
+    passed in; départements are typed as INSEE codes and checked by the view."""
+
+    name = _text(200, _l("Name"), required=_l("Give the partner's name."))
+    acronym = _text(40, _l("Acronym"))
+    kind = SelectField(_l("Kind of partner"), validators=[InputRequired()])
+    national = BooleanField(_l("Takes requests from the whole country"))
+    departements = _text(
+        600,
+        _l("Départements covered"),
+        _l("INSEE codes separated by spaces, for example 21 25 2A 971."),
+    )
+    regions = MultiCheckboxField(_l("Whole regions covered"), validate_choice=True)
+    domains = MultiCheckboxField(
+        _l("Domains handled"),
+        description=_l("None ticked: every domain."),
+        validate_choice=True,
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), phone_number])
+    email = StringField(
+        _l("E-mail address"), validators=[Optional(), email_address, Length(max=254)]
+    )
+    website = StringField(_l("Website"), validators=[Optional(), https_address, Length(max=200)])
+    address = TextAreaField(
+        _l("Postal address"),
+        validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
+    )
+    opening_hours = _text(200, _l("Opening hours"))
+    description_fr = TextAreaField(
+        _l("Description (French)"),
+        validators=[Optional(), Length(max=2_000, message=_l("At most %(max)d characters."))],
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"),
+        validators=[Optional(), Length(max=2_000, message=_l("At most %(max)d characters."))],
+    )
+    listed = BooleanField(_l("Shown on the public finder"))
+    approval_status = SelectField(_l("Approval for civil-party action"))
+    approval_granted_on = DateField(_l("Approved on"), validators=[Optional(), plausible_date])
+    approval_expires_on = DateField(
+        _l("Approval expires on"),
+        description=_l("Left empty: three years after the approval."),
+        validators=[Optional(), plausible_date],
+    )
+
+    def __init__(self, *args, kinds, regions, domains, approvals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = as_choices(kinds)
+        self.regions.choices = as_choices(regions)
+        self.domains.choices = as_choices(domains)
+        self.approval_status.choices = as_choices(approvals)
+
+    def departement_codes(self) -> list[str]:
+        return [code.upper() for code in (self.departements.data or "").split()]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.national.data or self.departements.data or self.regions.data):
+            self.departements.errors.append(
+                _l("Give the départements or regions covered, or tick the whole country.")
+            )
+            valid = False
+        if self.approval_status.data == "granted" and not self.approval_granted_on.data:
+            self.approval_granted_on.errors.append(_l("Give the day the approval was granted."))
+            valid = False
+        return valid

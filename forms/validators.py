@@ -56,3 +56,10 @@ def at_most_lines(count: int, characters: int):
             )
 
     return check
+
+
+def https_address(form, field) -> None:
+    """A web address the public can follow safely: https, a host, nothing else."""
+    value = (field.data or "").strip()
+    if value and not re.fullmatch(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[^\s\"'<>]*)?", value):
+        raise ValidationError(_l("Enter a web address beginning with https://."))

@@ -267,6 +267,19 @@ def accounts_waiting_for_keys(session: Session) -> list[User]:
     )
 
 
+def partner_members(session: Session) -> list[tuple[User, str]]:
+    """Every active partner member with the name of their association."""
+    return [
+        (user, name)
+        for user, name in session.execute(
+            select(User, Association.name)
+            .join(Association, Association.id == User.association_id)
+            .where(User.role == "partner", User.disabled.is_(False))
+            .order_by(Association.name, User.email)
+        )
+    ]
+
+
 def has_group_key(session: Session, user: User) -> bool:
     return bool(session.scalar(select(_holds_own_group_key()).where(User.id == user.id)))
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy import table as sa_table
 
 import crypto
-from portal import accounts, demo
+from portal import accounts, clock, demo
 from portal.config import (
     SECRET_NAMES,
     Config,
@@ -50,7 +50,7 @@ from portal.records.audit import (
 )
 from portal.reference import load_reference_data
 from portal.statistics import tallies
-from portal.statistics.calendar import STATISTICS_ZONE, Period
+from portal.statistics.calendar import Period
 from portal.statistics.counts import count_activity, recount_activity, years_with_referrals
 from portal.urls import external_url
 
@@ -157,8 +157,7 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
 def retention_run_command(dry_run: bool) -> None:
     """Purge every case whose keeping ended before today (from a daily timer)."""
-    today = utcnow().astimezone(STATISTICS_ZONE).date()
-    due = retention.endings(db.session, today - timedelta(days=1))
+    due = retention.endings(db.session, clock.today() - timedelta(days=1))
     for ending in due:
         click.echo(
             f"{'would purge' if dry_run else 'purging'} {ending.referral.public_id}: "

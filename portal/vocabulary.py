@@ -181,3 +181,18 @@ WARNING_SIGNS = {
 #: Signs that call for the emergency numbers to be shown first on the result page.
 SIGNS_WITH_HEALTH_RISK = frozenset({"medical_care"})
 SIGNS_CONCERNING_CHILDREN = frozenset({"children"})
+
+#: Who Miviludes routes to (``portal.models.associations.PARTNER_KINDS``).
+PARTNER_KIND_LABELS = {
+    "association": _l("Victim-support association"),
+    "prefecture": _l("Prefecture referent"),
+    "health_agency": _l("Regional health agency (ARS)"),
+    "education_authority": _l("Education authority (rectorat)"),
+}
+#: Approval for civil-party action (art. 2-17 CPP).
+APPROVAL_LABELS = {
+    "none": _l("None"),
+    "requested": _l("Requested"),
+    "granted": _l("Granted"),
+    "refused": _l("Refused"),
+}

@@ -11,7 +11,7 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from portal import accounts
+from portal import accounts, charter
 from portal.extensions import db
 from portal.models import KEY_HOLDING_ROLES, Association, utcnow
 
@@ -62,6 +62,7 @@ def make_person(
     grant: bool = True,
     disabled: bool = False,
     fast_hashing: bool = True,
+    charter_accepted: bool = True,
 ) -> Person:
     with app.app_context():
         association = None
@@ -79,6 +80,8 @@ def make_person(
         user = credentials.user
         if grant and role in KEY_HOLDING_ROLES and not accounts.has_group_key(db.session, user):
             accounts.grant_group_keys(db.session, user, group_private_key, "system")
+        if role == "partner" and charter_accepted:
+            charter.accept(db.session, user)
         if disabled:
             accounts.disable_account(db.session, user)
         db.session.commit()

@@ -170,6 +170,17 @@ def app_of_its_own(databases, tmp_path, monkeypatch):
         db.engine.dispose()
 
 
+@pytest.fixture
+def keyed_app_of_its_own(app_of_its_own, clock):
+    """``app_of_its_own`` with its installation keys and the test's clock (for logging
+    people in); returns the application and the Miviludes group private key."""
+    app_of_its_own.extensions[CLOCK_KEY] = clock
+    with app_of_its_own.app_context():
+        group_key = initialise_keys(db.session).private_key
+        db.session.commit()
+    return app_of_its_own, group_key
+
+
 @pytest.fixture(scope="session")
 def html_checker():
     from tests.html_checker import HtmlChecker
@@ -271,6 +282,7 @@ def world(tmp_path_factory, database_url, group_private_key):
             "attachment_id": attachment.public_id,
             "thread_attachment_id": reply_with_a_file(app, receipt, "fil.txt", b"du fil"),
             "routing_id": routing.id,
+            "association_id": routing.association_id,
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
             "receipt": receipt,
             "file_format": "xlsx",

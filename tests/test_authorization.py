@@ -37,6 +37,7 @@ ALLOWED = {
     "admin.": {"admin"},
     "partners.cases": {"partner_a", "partner_b"},
     "partners.figures": {"partner_a", "partner_b"},
+    "partners.charter": {"partner_a", "partner_b"},
     "partners.export_figures": {"partner_a", "partner_b"},
     "backoffice.": {"staff", "admin"},
     "partners.": {"partner_a"},

@@ -20,9 +20,7 @@ import crypto
 from portal.casework import threads, workflow
 from portal.casework.access import note_place
 from portal.cli import main
-from portal.clock import CLOCK_KEY
 from portal.extensions import db
-from portal.keyring import initialise_keys
 from portal.models import (
     Attachment,
     AttachmentChunk,
@@ -84,14 +82,10 @@ def test_each_case_has_its_category_and_the_day_it_ended(referral, expected):
 
 
 @pytest.fixture
-def installation(app_of_its_own, clock):
+def installation(keyed_app_of_its_own):
     """Keys, an administrator, and a referral from the public form with a file, closed
     without follow-up three years ago, with a reporter's message and a staff note."""
-    app = app_of_its_own
-    app.extensions[CLOCK_KEY] = clock
-    with app.app_context():
-        group_key = initialise_keys(db.session).private_key
-        db.session.commit()
+    app, group_key = keyed_app_of_its_own
     admin = make_person(app, group_key, "admin")
     reporter = app.test_client()
     response = post_referral(reporter, files=[("liste.txt", b"Liste des stages et des prix")])
@@ -274,7 +268,7 @@ def test_an_administrator_keeps_a_case_longer_with_a_reason(installation, clock)
     assert "0 cases would be purged" in _run("--dry-run").output
     assert (
         client.post(
-            "/bo/admin/conservation/INCONNU/prolonger", data={"csrf_token": csrf_token(page)}
+            "/bo/admin/conservation/2026-ZZZZZZ/prolonger", data={"csrf_token": csrf_token(page)}
         ).status_code
         == 404
     )

@@ -55,6 +55,9 @@ def test_staff_and_partner_pages_are_valid_html(world, html_checker):
         ("admin", "/bo/admin/comptes"),
         ("admin", "/bo/admin/journal"),
         ("admin", "/bo/admin/conservation"),
+        ("admin", "/bo/admin/partenaires"),
+        ("admin", "/bo/admin/partenaires/nouveau"),
+        ("admin", f"/bo/admin/partenaires/{ids['association_id']}"),
         ("admin", "/bo/admin/journal?date_from=2026-13-01&action=x"),
         ("staff", "/bo/statistiques/"),
         ("admin", "/bo/statistiques/rapport"),
@@ -62,6 +65,7 @@ def test_staff_and_partner_pages_are_valid_html(world, html_checker):
         ("staff", "/bo/statistiques/?date_from=2041-13-45&date_to=2041-12-31"),
         ("partner_a", "/partenaires/chiffres"),
         ("partner_a", "/partenaires/"),
+        ("partner_a", "/partenaires/charte"),
         ("partner_a", f"/partenaires/dossiers/{ids['routing_id']}"),
         ("staff", "/bo/signalements/absent"),
     ):

@@ -1,4 +1,5 @@
-"""Administration (``/bo/admin/``, DESIGN §1): accounts and their keys, the audit log.
+"""Administration (``/bo/admin/``, DESIGN §1): the partner directory, accounts and their
+keys, the audit log, retention.
 Administrators only."""
 
 from flask import Blueprint

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from forms.admin import AuditFilterForm, ExtendForm, RetentionRulesForm
+from forms.admin import AuditFilterForm, ExtendForm, PartnerForm, RetentionRulesForm
 from forms.casework import ConfirmForm
-from portal import accounts, clock
+from portal import accounts, charter, clock, directory
 from portal.admin import bp
 from portal.auth import signed_in_account
 from portal.casework import access
 from portal.casework.responses import data_key_or_403
 from portal.extensions import db
-from portal.models import User
+from portal.models import Association, Region, User
+from portal.public.pages import pages
 from portal.records import journal, retention
 from portal.records.audit import audit_key, record_event, verify_chain
 from portal.statistics import exports
-from portal.statistics.calendar import STATISTICS_ZONE
 from portal.statistics.tables import Table
 from portal.templating import day
+from portal.vocabulary import APPROVAL_LABELS, DOMAINS, PARTNER_KIND_LABELS
 
 #: The log itself, as a target of the events that record its reading.
 THE_LOG = "audit:log"
@@ -33,6 +35,9 @@ def accounts_page() -> str:
     return render_template(
         "admin/accounts.html",
         waiting=accounts.accounts_waiting_for_keys(db.session),
+        members=accounts.partner_members(db.session),
+        acceptances=charter.latest_acceptances(db.session),
+        charter_version=charter.CURRENT,
         confirm_form=ConfirmForm(),
     )
 
@@ -204,7 +209,7 @@ def _retention_page(
 ) -> tuple[str, int]:
     """The rules and the cases ending soon; ``failed``: the extension that did not
     validate, shown again beside its case with what was typed."""
-    today = _today()
+    today = clock.today()
     months = retention.rules(db.session)
     endings = retention.endings(db.session, today + timedelta(days=retention.NOTICE_DAYS))
     forms = {
@@ -229,10 +234,6 @@ def _retention_page(
     return page, 422 if (rules_form is not None or failed is not None) else 200
 
 
-def _today() -> date:
-    return clock.now().astimezone(STATISTICS_ZONE).date()
-
-
 @bp.route("/conservation", endpoint="retention")
 def retention_page() -> tuple[str, int]:
     return _retention_page()
@@ -255,7 +256,7 @@ def retention_rules() -> Response | tuple[str, int]:
     return redirect(url_for("admin.retention"))
 
 
-@bp.route("/conservation/<public_id>/prolonger", methods=["POST"], endpoint="extend_retention")
+@bp.route("/conservation/<ref:public_id>/prolonger", methods=["POST"], endpoint="extend_retention")
 def extend_retention(public_id: str) -> Response | tuple[str, int]:
     account = signed_in_account()
     referral = access.visible_referral(db.session, account.user, public_id)
@@ -269,7 +270,13 @@ def extend_retention(public_id: str) -> Response | tuple[str, int]:
         return _retention_page(failed=(public_id, form))
     data_key = data_key_or_403(account, referral)
     until = retention.extend(
-        db.session, ending, int(form.months.data), form.reason.data, data_key, account.user
+        db.session,
+        ending,
+        int(form.months.data),
+        form.reason.data,
+        data_key,
+        account.user,
+        clock.today(),
     )
     db.session.commit()
     flash(
@@ -277,3 +284,162 @@ def extend_retention(public_id: str) -> Response | tuple[str, int]:
         "success",
     )
     return redirect(url_for("admin.retention"))
+
+
+def _partner_form(association: Association | None = None, **kwargs) -> PartnerForm:
+    regions = db.session.execute(select(Region.code, Region.name).order_by(Region.name)).all()
+    if association is not None and "formdata" not in kwargs and request.method == "GET":
+        kwargs["obj"] = _FormView(directory.PartnerEntry.of(association))
+    return PartnerForm(
+        kinds=list(PARTNER_KIND_LABELS.items()),
+        regions=[(code, name) for code, name in regions],
+        domains=list(DOMAINS.items()),
+        approvals=list(APPROVAL_LABELS.items()),
+        **kwargs,
+    )
+
+
+class _FormView:
+    """An entry as WTForms reads an object: départements as the typed text."""
+
+    def __init__(self, entry: directory.PartnerEntry) -> None:
+        self.__dict__.update(vars(entry))
+        self.departements = " ".join(entry.departements)
+
+
+def _entry_from(form: PartnerForm) -> directory.PartnerEntry:
+    return directory.PartnerEntry(
+        name=form.name.data,
+        kind=form.kind.data,
+        acronym=form.acronym.data or "",
+        national=form.national.data,
+        departements=form.departement_codes(),
+        regions=form.regions.data or [],
+        domains=form.domains.data or [],
+        phone=(form.phone.data or "").strip(),
+        email=(form.email.data or "").strip(),
+        website=(form.website.data or "").strip(),
+        address=(form.address.data or "").strip(),
+        opening_hours=(form.opening_hours.data or "").strip(),
+        description_fr=(form.description_fr.data or "").strip(),
+        description_en=(form.description_en.data or "").strip(),
+        listed=form.listed.data,
+        approval_status=form.approval_status.data,
+        approval_granted_on=form.approval_granted_on.data,
+        approval_expires_on=form.approval_expires_on.data,
+    )
+
+
+def _valid_partner_form(form: PartnerForm) -> bool:
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    unknown = directory.unknown_departements(db.session, form.departement_codes())
+    if unknown:
+        form.departements.errors.append(
+            _("Unknown départements: %(codes)s.", codes=", ".join(unknown))
+        )
+        return False
+    return valid
+
+
+def _partner_page(form: PartnerForm, association: Association | None, status: int = 200):
+    return render_template(
+        "admin/partner.html",
+        form=form,
+        association=association,
+        confirm_form=ConfirmForm(),
+        verifier=db.session.get(User, association.verified_by_id)
+        if association is not None and association.verified_by_id
+        else None,
+    ), status
+
+
+def _directory_changed() -> None:
+    """The finder and the public pages are kept in memory: every worker forgets them."""
+    pages().forget_all()
+
+
+@bp.route("/partenaires", endpoint="partners")
+def partners_page() -> str:
+    return render_template(
+        "admin/partners.html",
+        partners=directory.partners(db.session),
+        kinds=PARTNER_KIND_LABELS,
+        approvals=APPROVAL_LABELS,
+        today=clock.today(),
+    )
+
+
+@bp.route("/partenaires/nouveau", methods=["GET", "POST"], endpoint="new_partner")
+def new_partner() -> Response | tuple[str, int]:
+    form = _partner_form(data={"listed": True} if request.method == "GET" else None)
+    if request.method == "GET":
+        return _partner_page(form, None)
+    if not _valid_partner_form(form):
+        return _partner_page(form, None, 422)
+    association = directory.create_partner(db.session, _entry_from(form), signed_in_account().user)
+    db.session.commit()
+    _directory_changed()
+    flash(_("The partner was added."), "success")
+    return redirect(url_for("admin.partner", association_id=association.id))
+
+
+def _association_or_404(association_id: int) -> Association:
+    association = db.session.get(Association, association_id)
+    if association is None:
+        abort(404)
+    return association
+
+
+@bp.route("/partenaires/<int:association_id>", methods=["GET", "POST"], endpoint="partner")
+def partner_page(association_id: int) -> Response | tuple[str, int]:
+    association = _association_or_404(association_id)
+    form = _partner_form(association)
+    if request.method == "GET":
+        return _partner_page(form, association)
+    if not _valid_partner_form(form):
+        return _partner_page(form, association, 422)
+    changed = directory.update_partner(
+        db.session, association, _entry_from(form), signed_in_account().user
+    )
+    db.session.commit()
+    _directory_changed()
+    flash(
+        _("The partner was saved.")
+        if "verified" not in changed
+        else _("The partner was saved. Its contact details changed: verify them again."),
+        "success",
+    )
+    return redirect(url_for("admin.partner", association_id=association.id))
+
+
+@bp.route("/partenaires/<int:association_id>/verifier", methods=["POST"], endpoint="verify_partner")
+def verify_partner(association_id: int) -> Response:
+    association = _association_or_404(association_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    directory.verify_partner(db.session, association, signed_in_account().user)
+    db.session.commit()
+    _directory_changed()
+    flash(_("The details are marked as verified today, by you."), "success")
+    return redirect(url_for("admin.partner", association_id=association.id))
+
+
+@bp.route(
+    "/partenaires/<int:association_id>/activite", methods=["POST"], endpoint="partner_activity"
+)
+def partner_activity(association_id: int) -> Response:
+    association = _association_or_404(association_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    directory.set_active(db.session, association, not association.active, signed_in_account().user)
+    db.session.commit()
+    _directory_changed()
+    flash(
+        _("The partner is active again.")
+        if association.active
+        else _("The partner is deactivated: neither listed nor suggested."),
+        "success",
+    )
+    return redirect(url_for("admin.partner", association_id=association.id))

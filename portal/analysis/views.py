@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from forms.casework import CLOSING_REASON_LABELS, STATUS_LABELS
 from forms.statistics import PublishForm
+from portal import clock
 from portal.analysis import bp
 from portal.auth import signed_in_account
 from portal.extensions import db
@@ -22,7 +23,6 @@ from portal.statistics.responses import (
     export_response,
     figures_context,
     period_asked,
-    today,
 )
 from portal.statistics.tables import Names, Table, activity_tables
 
@@ -54,7 +54,7 @@ def _publish_form() -> PublishForm | None:
     """Administrators only: publishing is theirs."""
     if signed_in_account().role != "admin":
         return None
-    return PublishForm(prefix="publish", years=years_with_referrals(db.session, today().year))
+    return PublishForm(prefix="publish", years=years_with_referrals(db.session, clock.today().year))
 
 
 @bp.route("/", endpoint="overview")
@@ -80,7 +80,7 @@ def report() -> str:
     return render_template(
         "analysis/report.html",
         maps=maps,
-        counted_on=today(),
+        counted_on=clock.today(),
         **figures_context(period, form, tables),
     )
 

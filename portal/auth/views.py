@@ -72,7 +72,7 @@ def _home_of(role: str) -> str:
 LOCAL_TARGET = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")
 
 
-def _safe_next(target: str | None, role: str) -> str:
+def safe_next(target: str | None, role: str) -> str:
     """Only a local path, and only into the space of the account's role."""
     if target and LOCAL_TARGET.fullmatch(target):
         parts = urlsplit(target)
@@ -144,7 +144,7 @@ def _second_factor(template: str, **context) -> str | Response:
                 db.session, actor=login.user.actor, action="login.success", target=login.user.actor
             )
             db.session.commit()
-            target = _safe_next(request.args.get("next"), login.role)
+            target = safe_next(request.args.get("next"), login.role)
             return set_session_cookie(redirect(target), cookie)
         g.login_failed = True
         record_event(

@@ -29,7 +29,7 @@ from forms.casework import (
     RouteForm,
     StatusForm,
 )
-from portal import reference
+from portal import clock, reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
 from portal.casework import access, routing, status_counts, workflow
@@ -228,6 +228,7 @@ def referral(public_id: str) -> str:
         confirm_form=ConfirmForm(),
         status_labels=STATUS_LABELS,
         routing_labels=ROUTING_STATUS_LABELS,
+        today=clock.today(),
         closing_labels=CLOSING_REASON_LABELS,
         domain_labels=DOMAINS,
         role_labels=REPORTER_ROLES,

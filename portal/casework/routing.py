@@ -87,7 +87,10 @@ def suggest_associations(session: Session, referral: Referral) -> list[Suggestio
     rows = session.execute(
         select(Association, closeness, has_key, routed)
         .outerjoin(coverage, coverage.c.association_id == Association.id)
-        .where(coverage.c.closeness.is_not(None) | Association.national.is_(True))
+        .where(
+            coverage.c.closeness.is_not(None) | Association.national.is_(True),
+            Association.active.is_(True),
+        )
         .order_by(closeness, Association.name)
     )
     return [

@@ -76,6 +76,19 @@ class Membership(Base):
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
+class CharterAcceptance(Base):
+    """A partner member accepted one version of the confidentiality charter
+    (``portal.charter``): needed before any case is shown, again at each new version."""
+
+    __tablename__ = "charter_acceptances"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(String(20), primary_key=True)
+    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LoginSession(Base):
     """A server-side session. The cookie holds the session id and the session key;
     the row holds only a hash of the id and the private key wrapped under that key."""

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base
 from portal.models.geography import Departement
 
+#: Who Miviludes routes to: victim-support associations and public services.
+PARTNER_KINDS = ("association", "prefecture", "health_agency", "education_authority")
+#: Approval for civil-party action (art. 2-17 CPP; décret 2025-985: three years).
+APPROVAL_STATUSES = ("none", "requested", "granted", "refused")
+
 
 class Association(Base):
+    """A partner of the directory: an association or a public service (``kind``)."""
+
     __tablename__ = "associations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +37,24 @@ class Association(Base):
     verified: Mapped[bool] = mapped_column(default=False)
     #: Entries shipped only to make the demo installation realistic.
     demo: Mapped[bool] = mapped_column(default=False)
+    kind: Mapped[str] = mapped_column(String(30), default="association")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    #: Listed on the public finder (a public service may take referrals without being
+    #: listed there).
+    listed: Mapped[bool] = mapped_column(default=True)
+    #: A deactivated partner is neither listed nor suggested; its past routings stay.
+    active: Mapped[bool] = mapped_column(default=True)
+    verified_at: Mapped[datetime | None] = mapped_column()
+    #: ``use_alter``: users also point at associations (a member's own); the cycle is
+    #: closed after both tables exist.
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
+    approval_status: Mapped[str] = mapped_column(String(20), default="none")
+    approval_granted_on: Mapped[date | None] = mapped_column(Date)
+    approval_expires_on: Mapped[date | None] = mapped_column(Date)
 
     coverage: Mapped[list[AssociationCoverage]] = relationship(
         back_populates="association", cascade="all, delete-orphan"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -14,7 +14,10 @@ from forms.casework import (
     DeclineForm,
     NoteForm,
 )
+from forms.partners import CharterForm
+from portal import charter
 from portal.auth import signed_in_account
+from portal.auth.views import safe_next
 from portal.casework import access, routing, workflow
 from portal.casework.responses import (
     attachment_response,
@@ -22,6 +25,7 @@ from portal.casework.responses import (
     data_key_or_403,
 )
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.models import Referral, Routing
 from portal.partners import bp
 from portal.statistics.calendar import Period
@@ -199,3 +203,30 @@ def export_figures(file_format: str) -> Response:
     user = signed_in_account().user
     target = f"association:{user.association_id}"
     return export_response(_own_tables(period), period, file_format, user.actor, target)
+
+
+@bp.route("/charte", methods=["GET", "POST"], endpoint="charter")
+def charter_page() -> str | tuple[str, int] | Response:
+    """The confidentiality charter, to accept before any case is shown."""
+    account = signed_in_account()
+    form = CharterForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.csrf_token.errors:
+                abort(400)
+            return _charter_page(form), 422
+        charter.accept(db.session, account.user)
+        db.session.commit()
+        flash(_("Thank you: the charter is accepted."), "success")
+        return redirect(safe_next(request.args.get("next"), "partner"))
+    return _charter_page(form)
+
+
+def _charter_page(form: CharterForm) -> str:
+    return render_template(
+        "partners/charter.html",
+        form=form,
+        text=charter.text(current_language()),
+        accepted=charter.has_accepted(db.session, signed_in_account().user),
+        version=charter.CURRENT,
+    )

@@ -55,12 +55,19 @@ class ContactDirectory:
     national: list[Association] = field(default_factory=list)
 
 
+#: What the public finder lists (``portal.directory``): active partners an administrator
+#: chose to list.
+LISTED = (Association.active.is_(True), Association.listed.is_(True))
+
+
 def _associations_covering(session: Session, codes: Iterable[str]) -> list[Association]:
     query = (
         select(Association)
         .join(AssociationCoverage)
         .where(
-            AssociationCoverage.departement_code.in_(list(codes)), Association.national.is_(False)
+            AssociationCoverage.departement_code.in_(list(codes)),
+            Association.national.is_(False),
+            *LISTED,
         )
         .options(selectinload(Association.coverage))
         .distinct()
@@ -70,7 +77,11 @@ def _associations_covering(session: Session, codes: Iterable[str]) -> list[Assoc
 
 
 def national_associations(session: Session) -> list[Association]:
-    query = select(Association).where(Association.national.is_(True)).order_by(Association.name)
+    query = (
+        select(Association)
+        .where(Association.national.is_(True), *LISTED)
+        .order_by(Association.name)
+    )
     return list(session.scalars(query))
 
 

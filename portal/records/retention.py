@@ -142,14 +142,20 @@ def set_rules(session: Session, months: dict[str, int], actor: User) -> None:
 
 
 def extend(
-    session: Session, ending: Ending, months: int, reason: str, data_key: bytes, actor: User
+    session: Session,
+    ending: Ending,
+    months: int,
+    reason: str,
+    data_key: bytes,
+    actor: User,
+    today: date,
 ) -> date:
     """Keep the case ``months`` longer than it would have been (or than today); the
     reason is an internal note of the case, encrypted like any note."""
     if not 1 <= months <= LONGEST:
         raise ValueError("between 1 and 240 months")
     referral = ending.referral
-    start = max(ending.kept_until, utcnow().astimezone(STATISTICS_ZONE).date())
+    start = max(ending.kept_until, today)
     referral.retention_until = add_months(start, months)
     workflow.add_note(session, referral, data_key, actor, reason)
     record_event(

@@ -4,7 +4,6 @@ period asked for, its wording, and an audited export."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from flask import request
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.records.audit import record_event
 from portal.statistics import exports
-from portal.statistics.calendar import STATISTICS_ZONE, Period
+from portal.statistics.calendar import Period
 from portal.statistics.charts import chart_of
 from portal.statistics.counts import years_with_referrals
 from portal.statistics.tables import Table
@@ -27,13 +26,9 @@ EXPORTS = {
 }
 
 
-def today() -> date:
-    return clock.now().astimezone(STATISTICS_ZONE).date()
-
-
 def period_asked() -> tuple[Period, PeriodForm]:
     """The period in the query string, or this year (also when the form is in error)."""
-    this_year = today().year
+    this_year = clock.today().year
     form = PeriodForm(request.args, years=years_with_referrals(db.session, this_year))
     valid = bool(request.args) and form.validate()
     return form.chosen_period(Period.year(this_year)) if valid else Period.year(this_year), form
@@ -70,7 +65,7 @@ def export_response(
         _("Compared with the period %(period)s", period=period_text(period.previous())),
         _(
             "Counted on %(day)s from the portal's records (plaintext metadata only).",
-            day=day(today()),
+            day=day(clock.today()),
         ),
     ]
     write, media_type = EXPORTS[file_format]
