@@ -173,3 +173,41 @@ class PartnerForm(FlaskForm):
             self.approval_granted_on.errors.append(_l("Give the day the approval was granted."))
             valid = False
         return valid
+
+
+class InviteForm(FlaskForm):
+    """Invite a member: the link goes by e-mail; nothing secret is shown here."""
+
+    email = StringField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter the person's e-mail address.")),
+            email_address,
+            Length(max=254, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    association = SelectField(_l("Association (for a partner member)"), validators=[Optional()])
+
+    def __init__(self, *args, roles, associations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = as_choices(roles)
+        self.association.choices = as_choices([("", _l("None")), *associations])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.role.data == "partner" and not self.association.data:
+            self.association.errors.append(_l("Choose the association of a partner member."))
+            valid = False
+        if self.role.data != "partner" and self.association.data:
+            self.association.errors.append(_l("Only a partner member belongs to an association."))
+            valid = False
+        return valid
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("New role"), validators=[InputRequired()])
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = as_choices(roles)

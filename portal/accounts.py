@@ -298,18 +298,18 @@ def reset_account(
         raise AccountError(f"password refused: {problem.replace('_', ' ')}")
     _protect(user, password, password_profile(fast_hashing))
     totp_secret = _new_totp(user)
-    _drop_access(session, user)
+    drop_access(session, user)
     record_event(session, actor=actor, action="account.reset", target=user.actor)
     return NewCredentials(user, password, totp_secret)
 
 
 def disable_account(session: Session, user: User, actor: str = "system") -> None:
     user.disabled = True
-    _drop_access(session, user)
+    drop_access(session, user)
     record_event(session, actor=actor, action="account.disable", target=user.actor)
 
 
-def _drop_access(session: Session, user: User) -> None:
+def drop_access(session: Session, user: User) -> None:
     session.execute(LoginSession.__table__.delete().where(LoginSession.user_id == user.id))
     session.execute(Membership.__table__.delete().where(Membership.user_id == user.id))
     session.flush()

@@ -196,3 +196,10 @@ APPROVAL_LABELS = {
     "granted": _l("Granted"),
     "refused": _l("Refused"),
 }
+#: Accounts' roles (``portal.models.accounts.ROLES``).
+ACCOUNT_ROLE_LABELS = {
+    "staff": _l("Staff"),
+    "admin": _l("Administrator"),
+    "analyst": _l("Analyst"),
+    "partner": _l("Association member"),
+}

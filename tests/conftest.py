@@ -283,6 +283,7 @@ def world(tmp_path_factory, database_url, group_private_key):
             "thread_attachment_id": reply_with_a_file(app, receipt, "fil.txt", b"du fil"),
             "routing_id": routing.id,
             "association_id": routing.association_id,
+            "token": "an-invitation-token-that-was-never-issued-000",
             "user_id": db.session.scalar(select(User.id).order_by(User.id.desc())),
             "receipt": receipt,
             "file_format": "xlsx",

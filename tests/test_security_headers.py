@@ -24,6 +24,8 @@ SAMPLE_ARGUMENTS = {
     "routing_id": "1",
     "user_id": "1",
     "file_format": "csv",
+    "association_id": "1",
+    "token": "an-invitation-token-that-was-never-issued",
 }
 
 

@@ -55,6 +55,7 @@ def test_staff_and_partner_pages_are_valid_html(world, html_checker):
         ("admin", "/bo/admin/comptes"),
         ("admin", "/bo/admin/journal"),
         ("admin", "/bo/admin/conservation"),
+        ("anonymous", "/invitation/a-link-that-does-not-work"),
         ("admin", "/bo/admin/partenaires"),
         ("admin", "/bo/admin/partenaires/nouveau"),
         ("admin", f"/bo/admin/partenaires/{ids['association_id']}"),

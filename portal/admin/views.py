@@ -9,9 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from forms.admin import AuditFilterForm, ExtendForm, PartnerForm, RetentionRulesForm
+from forms.admin import (
+    AuditFilterForm,
+    ExtendForm,
+    InviteForm,
+    PartnerForm,
+    RetentionRulesForm,
+    RoleForm,
+)
 from forms.casework import ConfirmForm
-from portal import accounts, charter, clock, directory
+from portal import accounts, charter, clock, directory, invitations
 from portal.admin import bp
 from portal.auth import signed_in_account
 from portal.casework import access
@@ -24,22 +31,159 @@ from portal.records.audit import audit_key, record_event, verify_chain
 from portal.statistics import exports
 from portal.statistics.tables import Table
 from portal.templating import day
-from portal.vocabulary import APPROVAL_LABELS, DOMAINS, PARTNER_KIND_LABELS
+from portal.urls import external_url
+from portal.vocabulary import ACCOUNT_ROLE_LABELS, APPROVAL_LABELS, DOMAINS, PARTNER_KIND_LABELS
 
 #: The log itself, as a target of the events that record its reading.
 THE_LOG = "audit:log"
 
 
+def _invite_form() -> InviteForm:
+    associations = db.session.execute(
+        select(Association.id, Association.name)
+        .where(Association.active.is_(True))
+        .order_by(Association.name)
+    ).all()
+    return InviteForm(
+        prefix="invite",
+        roles=list(ACCOUNT_ROLE_LABELS.items()),
+        associations=[(str(found_id), name) for found_id, name in associations],
+    )
+
+
+def _role_form(user: User) -> RoleForm:
+    return RoleForm(
+        prefix=f"role-{user.id}",
+        roles=[(role, ACCOUNT_ROLE_LABELS[role]) for role in invitations.STAFF_SIDE_ROLES],
+        data={"role": user.role},
+    )
+
+
 @bp.route("/comptes", endpoint="accounts")
-def accounts_page() -> str:
-    return render_template(
+def accounts_page(invite_form: InviteForm | None = None) -> str | tuple[str, int]:
+    listed = invitations.accounts_list(db.session)
+    page = render_template(
         "admin/accounts.html",
         waiting=accounts.accounts_waiting_for_keys(db.session),
         members=accounts.partner_members(db.session),
         acceptances=charter.latest_acceptances(db.session),
         charter_version=charter.CURRENT,
         confirm_form=ConfirmForm(),
+        invite_form=invite_form or _invite_form(),
+        listed=listed,
+        role_forms={
+            user.id: _role_form(user)
+            for user, _name in listed
+            if user.role in invitations.STAFF_SIDE_ROLES and not user.disabled
+        },
+        role_labels=ACCOUNT_ROLE_LABELS,
+        me=signed_in_account().user_id,
     )
+    return (page, 422) if invite_form is not None else page
+
+
+@bp.route("/comptes/inviter", methods=["POST"], endpoint="invite")
+def invite() -> Response | str | tuple[str, int]:
+    form = _invite_form()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return accounts_page(form)
+    association = (
+        db.session.get(Association, int(form.association.data)) if form.association.data else None
+    )
+    try:
+        invitations.invite(
+            db.session,
+            form.email.data,
+            form.role.data,
+            association,
+            signed_in_account().user,
+            clock.now(),
+            lambda token: external_url("auth.invitation", token=token),
+        )
+    except invitations.InvitationRefused as refused:
+        form.email.errors.append(
+            _("An account with this address exists already: reset it instead.")
+            if str(refused) == "exists"
+            else _("This invitation cannot be sent as it is.")
+        )
+        return accounts_page(form)
+    db.session.commit()
+    flash(
+        _(
+            "The invitation was sent to %(email)s. The link works once, for 72 hours.",
+            email=accounts.normalise_email(form.email.data),
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.accounts"))
+
+
+def _account_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _other_active_account(user_id: int) -> User:
+    """The account a button acts on: never one's own, never a disabled one."""
+    user = _account_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if user.disabled or user.id == signed_in_account().user_id:
+        abort(422)  # the page offers no such button
+    return user
+
+
+@bp.route("/comptes/<int:user_id>/reinitialiser", methods=["POST"], endpoint="reset_account")
+def reset_account(user_id: int) -> Response:
+    user = _other_active_account(user_id)
+    invitations.invite_reset(
+        db.session,
+        user,
+        signed_in_account().user,
+        clock.now(),
+        lambda token: external_url("auth.invitation", token=token),
+    )
+    db.session.commit()
+    flash(
+        _(
+            "A link to set a new password was sent to %(email)s. Until it is used, the "
+            "current password still works.",
+            email=user.email,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/comptes/<int:user_id>/desactiver", methods=["POST"], endpoint="disable_account")
+def disable_account(user_id: int) -> Response:
+    user = _other_active_account(user_id)
+    accounts.disable_account(db.session, user, signed_in_account().user.actor)
+    db.session.commit()
+    flash(_("The account %(email)s is disabled: its sessions ended.", email=user.email), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/comptes/<int:user_id>/role", methods=["POST"], endpoint="change_role")
+def change_role(user_id: int) -> Response:
+    user = _account_or_404(user_id)
+    form = _role_form(user)
+    if not form.validate_on_submit():
+        abort(400 if form.csrf_token.errors else 422)
+    try:
+        invitations.change_role(db.session, user, form.role.data, signed_in_account().user)
+    except invitations.InvitationRefused:
+        abort(422)  # a partner's role, or one's own: the page offers neither
+    db.session.commit()
+    flash(
+        _("%(email)s is now: %(role)s.", email=user.email, role=ACCOUNT_ROLE_LABELS[user.role]),
+        "success",
+    )
+    return redirect(url_for("admin.accounts"))
 
 
 @bp.route("/comptes/<int:user_id>/cles", methods=["POST"])

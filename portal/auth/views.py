@@ -7,12 +7,13 @@ import re
 from urllib.parse import urlsplit
 
 import segno
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from forms.auth import CodeForm, LoginForm
-from portal import accounts, clock
+from forms.auth import CodeForm, LoginForm, NewPasswordForm
+from portal import accounts, clock, invitations
 from portal.auth import (
     bp,
     clear_session_cookie,
@@ -140,6 +141,7 @@ def _second_factor(template: str, **context) -> str | Response:
         ):
             end_session(db.session, login)
             cookie = start_session(db.session, login.user, login.private_key, "active", clock.now())
+            login.user.last_login_at = clock.now()
             record_event(
                 db.session, actor=login.user.actor, action="login.success", target=login.user.actor
             )
@@ -192,3 +194,38 @@ def logout() -> Response:
         end_session(db.session, login)
         db.session.commit()
     return clear_session_cookie(redirect(url_for("auth.login")))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@_throttled
+def invitation(token: str) -> str | tuple[str, int] | Response:
+    """An invitation or reset link: the person chooses their password, then logs in
+    and enrols their authentication app as any new account does."""
+    found = invitations.open_invitation(db.session, token, clock.now())
+    if found is None:
+        g.login_failed = True  # counted like a failed login: links are not to be guessed
+        return render_template("auth/invitation.html", form=None, invitation=None), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        if problem := accounts.password_problem(form.password.data):
+            form.password.errors.append(PASSWORD_PROBLEMS[problem])
+        else:
+            try:
+                invitations.accept(
+                    db.session, found, form.password.data, clock.now(), _fast_hashing()
+                )
+            except invitations.InvitationRefused:
+                db.session.rollback()
+                return render_template("auth/invitation.html", form=None, invitation=None), 404
+            db.session.commit()
+            flash(_("Your password is set. Log in to enrol your authentication app."), "success")
+            return redirect(url_for("auth.login"))
+    status = 422 if form.errors else 200
+    return render_template("auth/invitation.html", form=form, invitation=found), status
+
+
+#: ``accounts.password_problem`` codes, as the person reads them.
+PASSWORD_PROBLEMS = {
+    "too_short": _l("At least 12 characters."),
+    "too_long": _l("At most 1,024 characters."),
+}

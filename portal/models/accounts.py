@@ -44,6 +44,8 @@ class User(Base):
     totp_last_step: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the account last completed a login (password and code).
+    last_login_at: Mapped[datetime | None] = mapped_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -74,6 +76,28 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class Invitation(Base):
+    """A one-time link an administrator sends: to join (a new account with the role
+    given) or to set a new password (``user_id``, a reset). Only a hash of the token
+    is stored; the link works once, for 72 hours."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10))
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE")
+    )
+    #: Set for a reset: the account whose password and keys are replaced.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column()
 
 
 class CharterAcceptance(Base):
