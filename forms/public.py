@@ -24,10 +24,16 @@ class ContactSearchForm(TranslatedForm):
                 r"^\s*\d{5}\s*$", message=_l("Enter a postcode of 5 digits, for example 21000.")
             ),
         ],
-        filters=[lambda value: value.strip() if value else value],
+        # "21 000" as often typed: spaces are not part of a postcode.
+        filters=[lambda value: "".join(value.split()) if value else value],
     )
     departement = SelectField(_l("Département"), validators=[Optional()], validate_choice=True)
     region = SelectField(_l("Region"), validators=[Optional()], validate_choice=True)
+    #: Chosen from the communes that share a postcode (a link of the page, not a field).
+    commune = StringField(
+        _l("Commune"),
+        validators=[Optional(), Regexp(r"^\d[\dAB]\d{3}$", message=_l("Not a commune code."))],
+    )
 
     def __init__(
         self, formdata, *, departements: list[tuple[str, str]], regions: list[tuple[str, str]]

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy import table as sa_table
 
 import crypto
-from portal import accounts, clock, demo
+from portal import accounts, clock, demo, geography
 from portal.config import (
     SECRET_NAMES,
     Config,
@@ -144,6 +144,12 @@ def init_command(fresh_start: bool) -> None:
         f"Reference data added: {report.regions} regions, {report.departements} départements, "
         f"{report.associations} associations"
     )
+    if report.communes:
+        source = geography.vendored_source()
+        click.echo(
+            f"Official geography: {report.communes} commune–postcode rows loaded "
+            f"({source['package']} {source['version']})"
+        )
     if sealed:
         click.echo(f"Audit log: {sealed} events written before it was keyed are now sealed")
 

@@ -1,4 +1,5 @@
-"""Loading the reference data shipped in ``portal/data/``: regions, départements, associations."""
+"""Loading the reference data shipped in ``portal/data/``: regions, départements,
+associations, and the official communes and postcodes (``portal.geography``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import geography
 from portal.extensions import once_per_process
 from portal.models import Association, AssociationCoverage, Departement, Region
 
@@ -19,10 +21,12 @@ class LoadReport:
     regions: int
     departements: int
     associations: int
+    #: Commune–postcode rows (re)loaded: 0 when the table already held the vendored ones.
+    communes: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.regions or self.departements or self.associations)
+        return bool(self.regions or self.departements or self.associations or self.communes)
 
 
 def _data_text(name: str) -> str:
@@ -87,7 +91,8 @@ def load_reference_data(session: Session) -> LoadReport:
         new_associations.append(association)
     session.add_all(new_associations)
     session.flush()
-    return LoadReport(len(new_regions), len(new_departements), len(new_associations))
+    communes = geography.load_communes(session)
+    return LoadReport(len(new_regions), len(new_departements), len(new_associations), communes)
 
 
 def departement_choices(session: Session) -> list[tuple[str, str]]:

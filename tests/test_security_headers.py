@@ -25,6 +25,7 @@ SAMPLE_ARGUMENTS = {
     "user_id": "1",
     "file_format": "csv",
     "association_id": "1",
+    "departement": "21",
     "token": "an-invitation-token-that-was-never-issued",
 }
 

@@ -19,7 +19,7 @@ from portal.models.accounts import (
 from portal.models.associations import Association, AssociationCoverage
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
-from portal.models.geography import Departement, Region
+from portal.models.geography import CommunePostcode, Departement, Region
 from portal.models.keys import MIVILUDES_GROUP, Installation, KeyGroup
 from portal.models.referrals import (
     Attachment,
@@ -50,6 +50,7 @@ __all__ = [
     "Base",
     "BlindIndexEntry",
     "CharterAcceptance",
+    "CommunePostcode",
     "Departement",
     "Installation",
     "Invitation",

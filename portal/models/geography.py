@@ -34,3 +34,17 @@ class Departement(Base):
     @property
     def label(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class CommunePostcode(Base):
+    """A commune and one of its postcodes (official geography: ``portal.geography``).
+    A postcode may serve several communes (54490 serves seven), a commune several
+    postcodes. ``departement_code`` is INSEE's: "977" Saint-Barthélemy and "978"
+    Saint-Martin are overseas collectivities, not départements of the reference table."""
+
+    __tablename__ = "commune_postcodes"
+
+    postcode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    insee: Mapped[str] = mapped_column(String(5), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    departement_code: Mapped[str] = mapped_column(String(3), index=True)

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import Association, AssociationCoverage, Departement, Region
+from portal import geography
+from portal.models import (
+    Association,
+    AssociationCoverage,
+    CommunePostcode,
+    Departement,
+    Region,
+)
 from portal.vocabulary import SIGNS_CONCERNING_CHILDREN, SIGNS_WITH_HEALTH_RISK, WARNING_SIGNS
-
-POSTCODE_PATTERN = re.compile(r"^\d{5}$")
-#: Postcodes in the 971 range that belong to overseas collectivities, not to Guadeloupe.
-SAINT_BARTHELEMY_AND_SAINT_MARTIN = frozenset({"97133", "97150"})
-
-
-def departement_for_postcode(postcode: str) -> str | None:
-    """The INSEE département code a French postcode belongs to, as far as its digits tell.
-
-    Postcodes follow départements except in Corsica (20xxx, split at 20200) and
-    overseas (97x). Saint-Barthélemy and Saint-Martin (977, 978) and Monaco (980)
-    are not départements and give ``None``, as do codes no département uses.
-    """
-    postcode = postcode.strip().replace(" ", "")
-    if not POSTCODE_PATTERN.match(postcode):
-        return None
-    if postcode.startswith("20"):
-        return "2A" if int(postcode) < 20200 else "2B"
-    if postcode.startswith("97"):
-        if postcode in SAINT_BARTHELEMY_AND_SAINT_MARTIN:
-            return None
-        code = postcode[:3]
-        return code if code in {"971", "972", "973", "974", "976"} else None
-    code = postcode[:2]
-    return code if code not in {"00", "96", "98", "99"} else None
 
 
 def list_regions(session: Session) -> list[Region]:
@@ -105,24 +86,62 @@ def contacts_for_region(session: Session, code: str) -> ContactDirectory | None:
     return ContactDirectory(region, None, [], regional, national_associations(session))
 
 
+#: Overseas collectivities with postcodes of their own, not départements: Guadeloupe's
+#: partners (of which they were part until 2007) are the nearest.
+COLLECTIVITIES = {"977": "971", "978": "971"}
+MONACO = "98000"
+
+
 @dataclass(frozen=True)
 class ContactSearch:
     directory: ContactDirectory | None
-    #: The postcode was well formed but belongs to no département we know.
+    #: The postcode was well formed but belongs to no commune of France.
     unknown_postcode: bool = False
+    #: Several communes share the postcode: the person says which is theirs.
+    communes: list[CommunePostcode] = field(default_factory=list)
+    #: The commune the contacts are for, when known.
+    commune: CommunePostcode | None = None
+    #: Monaco (98000) is not in France: the national associations still help.
+    monaco: bool = False
+    #: For Monaco: the national associations, the only ones that can help.
+    national: list[Association] = field(default_factory=list)
+
+    @property
+    def collectivity(self) -> bool:
+        return self.commune is not None and self.commune.departement_code in COLLECTIVITIES
+
+
+def _contacts_for_commune(session: Session, found: CommunePostcode) -> ContactSearch:
+    code = COLLECTIVITIES.get(found.departement_code, found.departement_code)
+    return ContactSearch(contacts_for_departement(session, code), commune=found)
 
 
 def find_contacts(
-    session: Session, *, postcode: str | None, departement: str | None, region: str | None
+    session: Session,
+    *,
+    postcode: str | None,
+    departement: str | None,
+    region: str | None,
+    commune: str | None = None,
 ) -> ContactSearch:
-    """Search by the most precise place given: postcode, then département, then region.
+    """Search by the most precise place given: commune, postcode, département, region.
 
-    The page offers the three as separate forms, so only one normally arrives.
+    The page offers them as separate forms, so only one normally arrives. A postcode
+    is looked up in the official list of communes (``portal.geography``).
     """
+    if commune:
+        found = geography.commune(session, commune)
+        return _contacts_for_commune(session, found) if found else ContactSearch(None)
     if postcode:
-        code = departement_for_postcode(postcode)
-        directory = contacts_for_departement(session, code) if code else None
-        return ContactSearch(directory, unknown_postcode=directory is None)
+        postcode = postcode.strip().replace(" ", "")
+        if postcode == MONACO:
+            return ContactSearch(None, monaco=True, national=national_associations(session))
+        communes = geography.communes_of_postcode(session, postcode)
+        if len(communes) > 1:
+            return ContactSearch(None, communes=communes)
+        if communes:
+            return _contacts_for_commune(session, communes[0])
+        return ContactSearch(None, unknown_postcode=True)
     if departement:
         return ContactSearch(contacts_for_departement(session, departement))
     if region:

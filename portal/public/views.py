@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -18,7 +18,7 @@ from forms.followup import FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
 from forms.referral import ReferralForm
 from forms.validators import lines
-from portal import keyring, reference
+from portal import geography, keyring, reference
 from portal.content import GuideLibrary, GuideNotFound
 from portal.errors import render_error
 from portal.extensions import db, limiter, once_per_process, recover_storage
@@ -180,11 +180,12 @@ def contacts() -> str:
             postcode=form.postcode.data,
             departement=form.departement.data,
             region=form.region.data,
+            commune=form.commune.data,
         )
         if search.unknown_postcode:
             form.postcode.errors.append(
                 _(
-                    "This postcode does not match a French département. "
+                    "This postcode matches no commune of France. "
                     "Check it, or choose your département in the list."
                 )
             )
@@ -575,4 +576,15 @@ def follow_up_leave() -> Response:
     """Forget everything: the browser is told to drop this site's cache, cookies and storage."""
     response = current_app.make_response(render_template("public/follow_up_left.html"))
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.route("/communes/<departement>.json")
+def communes(departement: str) -> Response:
+    """The communes of a département, for the referral form's suggestions (portal.js):
+    public data, the same for everyone, cached a day; free text is still accepted."""
+    if departement not in dict(reference.departement_choices(db.session)):
+        abort(404)
+    response = jsonify(geography.commune_names(db.session, departement))
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response

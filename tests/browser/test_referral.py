@@ -66,6 +66,11 @@ def test_file_a_referral_then_follow_it_up(
     check("referral-errors")
 
     fill_referral(page)
+    if javascript:  # the communes of Côte-d'Or are suggested; typed text still goes
+        suggestions = page.locator("#commune-suggestions option")
+        suggestions.first.wait_for(state="attached")
+        assert suggestions.count() > 600
+        assert page.get_attribute("#commune", "list") == "commune-suggestions"
     page.get_by_role("button", name="Envoyer ma demande").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Votre demande a bien été reçue"

@@ -43,6 +43,33 @@
     syncContact();
   }
 
+  // The referral form suggests the communes of the chosen département (typed text is
+  // still accepted): the list comes from the portal's own copy of the official data.
+  var suggestions = document.querySelector("datalist[data-communes-for]");
+  if (suggestions && window.fetch) {
+    var place = document.getElementById(suggestions.getAttribute("data-communes-for"));
+    var town = document.getElementById(suggestions.getAttribute("data-communes-input"));
+    var fill = function () {
+      suggestions.textContent = "";
+      if (!place || !/^[0-9][0-9AB][0-9]?$/.test(place.value)) return;
+      fetch(suggestions.getAttribute("data-communes-url") + place.value + ".json")
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (names) {
+          names.forEach(function (name) {
+            var option = document.createElement("option");
+            option.value = name;
+            suggestions.appendChild(option);
+          });
+        })
+        .catch(function () {});
+    };
+    if (place && town) {
+      town.setAttribute("list", suggestions.id);
+      place.addEventListener("change", fill);
+      fill();
+    }
+  }
+
   // Character counters for long text fields with a maximum length.
   // The wording comes translated from the page (data-counter).
   document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
