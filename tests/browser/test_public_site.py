@@ -55,12 +55,21 @@ def test_region_finder_without_javascript(live_server, page_without_js):
     browser_page.wait_for_load_state()
     assert "Bretagne" in browser_page.locator("#results-title").inner_text()
 
-    browser_page.get_by_label("Code postal").fill("98000")
+    browser_page.get_by_label("Code postal").fill("99999")
     browser_page.get_by_role("button", name="Chercher par code postal").click()
     browser_page.wait_for_load_state()
     assert browser_page.get_by_role("alert").is_visible()
-    assert browser_page.get_by_label("Code postal").input_value() == "98000"
+    assert browser_page.get_by_label("Code postal").input_value() == "99999"
     save_screenshot(browser_page, "nojs-region-finder-error")
+
+    # Several communes share 54490: the person says which is theirs.
+    browser_page.get_by_label("Code postal").fill("54490")
+    browser_page.get_by_role("button", name="Chercher par code postal").click()
+    browser_page.wait_for_load_state()
+    browser_page.get_by_role("link", name="Piennes").click()
+    browser_page.wait_for_load_state()
+    assert "Meurthe-et-Moselle" in browser_page.locator("#results-title").inner_text()
+    save_screenshot(browser_page, "nojs-region-finder-commune")
     assert watch.problems == []
 
 
