@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from portal.casework import workflow
 from portal.models import (
@@ -108,11 +108,27 @@ def ending_of(referral: Referral, months: dict[str, int]) -> Ending | None:
     return Ending(referral, category, kept_until, extended)
 
 
+#: What ``category_of`` and ``ending_of`` read of a referral, and what the page shows.
+DATED_COLUMNS = (
+    Referral.public_id,
+    Referral.kind,
+    Referral.status,
+    Referral.closing_reason,
+    Referral.closed_at,
+    Referral.prosecutor_date,
+    Referral.retention_until,
+    Referral.purged_at,
+)
+
+
 def endings(session: Session, until: date) -> list[Ending]:
     """Every case not purged whose keeping ends on or before ``until``, soonest first."""
     months = rules(session)
+    # The dates and categories only: never the ciphertext of thousands of closed cases.
     candidates = session.scalars(
-        select(Referral).where(
+        select(Referral)
+        .options(load_only(*DATED_COLUMNS))
+        .where(
             Referral.purged_at.is_(None),
             or_(Referral.status == "closed", Referral.prosecutor_date.is_not(None)),
         )
