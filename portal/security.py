@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, request
+import time
+
+from flask import Flask, Response, abort, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -72,7 +77,57 @@ def reject_cross_site_post() -> None:
         abort(403)
 
 
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie (it holds the CSRF token and flashed messages), with its
+    serializer built once per set of keys instead of at every request: itsdangerous
+    tests each new serializer by encoding a value, a twentieth of a staff page."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer
+
+
+#: A session's signed CSRF token is reused for this long (Flask-WTF signs it anew at
+#: every request); it stays valid for ``WTF_CSRF_TIME_LIMIT`` from its signing.
+CSRF_TOKEN_REUSE_SECONDS = 60
+#: Sessions whose signed token a worker keeps at most (then it starts afresh).
+MAX_REUSED_CSRF_TOKENS = 10_000
+CSRF_TOKENS_KEY = "portal.csrf_tokens"
+
+
+def csrf_token() -> str:
+    """The CSRF token written in a page: Flask-WTF's, signed at most once a minute per
+    session and worker. Every staff page carries one (the logout form), and signing
+    it was a tenth of a triage-queue page."""
+    if "csrf_token" in g:
+        return g.csrf_token
+    reused: dict[str, tuple[str, float]] = current_app.extensions[CSRF_TOKENS_KEY]
+    raw = session.get("csrf_token")
+    found = reused.get(raw) if isinstance(raw, str) else None
+    if found is not None and time.monotonic() - found[1] < CSRF_TOKEN_REUSE_SECONDS:
+        g.csrf_token = found[0]
+        return found[0]
+    token = generate_csrf()
+    if len(reused) >= MAX_REUSED_CSRF_TOKENS:
+        reused.clear()
+    reused[session["csrf_token"]] = (token, time.monotonic())
+    return token
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SignedCookieSessions()
+    app.extensions[CSRF_TOKENS_KEY] = {}
+    # Flask-WTF offers its own both ways, as a global and from a context processor.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.before_request(reject_cross_site_post)
     app.after_request(_set_security_headers)
 

@@ -13,6 +13,7 @@ from flask_babel import format_decimal, get_timezone, get_translations, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from portal.extensions import once_per_process
 from portal.i18n import current_language, switch_language_url
 from portal.vocabulary import EMERGENCY_NUMBERS, LANGUAGES
 
@@ -105,13 +106,16 @@ def aria_invalid(field, attributes: dict | None = None) -> dict[str, str]:
 
 
 def _translations():
-    """The request's catalogue, looked up once per request: Flask-Babel looks it up
-    anew for each string, and a back-office page has about 150 of them (a millisecond).
-    Templates are written in the request's language (``force_locale`` serves only
-    the e-mails, which are written in Python)."""
+    """The request's catalogue, looked up once per request and language: Flask-Babel
+    looks it up anew for each string (a back-office page has about 150 of them), and
+    even once it cost a fiftieth of a queue page. Templates are written in the
+    request's language (``force_locale`` serves only the e-mails, written in Python)."""
     found = g.get("portal_translations")
     if found is None:
-        found = g.portal_translations = get_translations()
+        language = current_language()
+        found = g.portal_translations = once_per_process(
+            f"portal.translations.{language}", get_translations
+        )
     return found
 
 
