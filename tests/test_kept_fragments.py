@@ -4,9 +4,16 @@ person's page to another, nor an old state of the data."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from flask import render_template_string
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, select, update
 
+from portal import security
+from portal.extensions import db
+from portal.models import Referral
+from portal.statistics import tallies
 from portal.templating import FRAGMENTS_KEY, MAX_FRAGMENT_CHARACTERS
 from tests.casework_helpers import ASSOCIATION_A, csrf_token, log_in, make_person
 from tests.intake_helpers import latest_referral, post_referral
@@ -98,3 +105,91 @@ def test_the_queue_shows_a_change_at_the_next_load(bo_app, group_private_key, cl
     staff.post(url + "/statut", data={"csrf_token": token, "status-status": "in_triage"})
     row = _queue_row(staff.get(queue, headers=english).get_data(as_text=True), public_id)
     assert "<td>In triage</td>" in row and "<td>New</td>" not in row
+
+
+def _set(app, public_id: str, **values) -> None:
+    with app.app_context():
+        referral = db.session.scalars(select(Referral).where(Referral.public_id == public_id)).one()
+        for name, value in values.items():
+            setattr(referral, name, value)
+        db.session.commit()
+
+
+def test_a_change_that_moves_no_count_shows_at_the_next_load(bo_app, group_private_key, clock):
+    """The rows are kept by the counts and the changes seen in each status: a change of
+    a shown column that leaves every count as it was still shows, through the ORM and
+    through a bulk write that reports what it touched."""
+    adviser, staff = _signed_in(bo_app, group_private_key, clock, "staff")
+    _other, colleague = _signed_in(bo_app, group_private_key, clock, "staff")
+    assert post_referral(bo_app.test_client(), departement="976").status_code == 200
+    public_id = latest_referral(bo_app).public_id
+    queue, mine = "/bo/?departement=976", "/bo/?departement=976&assigned=me"
+    english = {"Accept-Language": "en"}
+
+    assert "Declined by an association" not in _queue_row(
+        staff.get(queue, headers=english).get_data(as_text=True), public_id
+    )
+    assert public_id not in staff.get(mine).get_data(as_text=True)
+    _set(bo_app, public_id, returned=True, assigned_to_id=adviser.user_id)
+    assert "Declined by an association" in _queue_row(
+        staff.get(queue, headers=english).get_data(as_text=True), public_id
+    )
+    # "Mine" is kept per account: the same address shows each adviser their own.
+    assert public_id in staff.get(mine).get_data(as_text=True)
+    assert public_id not in colleague.get(mine).get_data(as_text=True)
+
+    with bo_app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            update(Referral).where(Referral.public_id == public_id).values(returned=False)
+        )
+        tallies.move_status_counts(connection, Counter(), touched={"new"})
+    assert "Declined by an association" not in _queue_row(
+        staff.get(queue, headers=english).get_data(as_text=True), public_id
+    )
+
+
+def test_a_queue_reloaded_unchanged_reads_no_referral(bo_app, group_private_key, clock):
+    _, staff = _signed_in(bo_app, group_private_key, clock, "staff")
+    assert post_referral(bo_app.test_client(), departement="976").status_code == 200
+    first = staff.get("/bo/?departement=976").get_data(as_text=True)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with bo_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        again = staff.get("/bo/?departement=976").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert _queue_row(again, latest_referral(bo_app).public_id) in first
+    assert statements and not [s for s in statements if re.search(r"FROM referrals\b", s)]
+
+
+def test_a_signed_csrf_token_is_reused_for_a_minute(bo_app, group_private_key, clock, monkeypatch):
+    """Pages carry the session's token signed at most once a minute per worker; a
+    reused token is accepted, and each session has its own."""
+    _, staff = _signed_in(bo_app, group_private_key, clock, "staff")
+    _, colleague = _signed_in(bo_app, group_private_key, clock, "staff")
+    moment = [1_000.0]
+    monkeypatch.setattr(security.time, "monotonic", lambda: moment[0])
+    signed: list[str] = []
+
+    def counted_generate_csrf() -> str:
+        signed.append(generate_csrf())
+        return signed[-1]
+
+    monkeypatch.setattr(security, "generate_csrf", counted_generate_csrf)
+    first = csrf_token(staff.get("/bo/").get_data(as_text=True))
+    moment[0] += security.CSRF_TOKEN_REUSE_SECONDS - 1
+    assert csrf_token(staff.get("/bo/").get_data(as_text=True)) == first
+    assert signed == [first]
+    assert csrf_token(colleague.get("/bo/").get_data(as_text=True)) != first
+    moment[0] += 2
+    staff.get("/bo/")
+    assert len(signed) == 3  # signed again after a minute
+    response = staff.post("/deconnexion", data={"csrf_token": first})
+    assert response.status_code in (302, 303)
+    assert staff.get("/bo/").status_code == 302  # logged out: sent to the login page

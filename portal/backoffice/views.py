@@ -123,17 +123,25 @@ def queue() -> str:
             zone=ZoneInfo(str(get_timezone())),
         )
     after = services.Cursor.decode(request.args.get("after", ""))
-    page = services.queue_page(db.session, filters, account.user_id, after)
-    next_args = carried_query()
-    if page.next_cursor is not None:
-        next_args["after"] = page.next_cursor.encode()
+    state = status_counts.queue_state(db.session)
+
+    def listing() -> tuple[services.QueuePage, str | None]:
+        """Read only when the rows are not kept for this state of the queue."""
+        page = services.queue_page(db.session, filters, account.user_id, after)
+        if page.next_cursor is None:
+            return page, None
+        next_args = carried_query() | {"after": page.next_cursor.encode()}
+        return page, url_for("backoffice.queue", **next_args)
+
+    mine = account.user_id if filters.assigned == "me" else None
     return render_template(
         "backoffice/queue.html",
         form=form,
         filters_form=_filters_form(form),
-        page=page,
-        counts=status_counts.current(db.session),
-        next_url=url_for("backoffice.queue", **next_args) if page.next_cursor else None,
+        counts=state.counts,
+        listing=listing,
+        # The query gives the filters, the page and the next link's own query.
+        listing_key=(state.version, request.query_string, mine),
         **_queue_labels(),
         **_queue_links(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -159,6 +159,9 @@ class StatusCount(Base):
 
     status: Mapped[str] = mapped_column(String(30), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+    #: How many times a referral in this status (before or after) changed what the
+    #: queue shows or filters on: with the counts, the key of the queue's kept pages.
+    changes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class KeyGrant(Base):

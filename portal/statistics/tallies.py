@@ -16,7 +16,9 @@ changes what is tallied empties the table, and ``portal init`` refills it.
 
 The same listener keeps the queue's count of referrals in each status
 (``referral_status_counts``, read by ``portal.casework.status_counts``): a status
-change anywhere through the ORM moves it, and ``rebuild`` counts it again too.
+change anywhere through the ORM moves it, and ``rebuild`` counts it again too. It
+also counts, per status, the changes to what the queue shows (``QUEUE_COLUMNS``):
+the queue's pages are kept by those numbers.
 
 Changes of one flush are written in key order, so two transactions never take the
 same rows' locks in opposite orders.
@@ -58,6 +60,23 @@ REFERRAL_COUNTED = (
     "first_action_at",
     "closed_at",
     "prosecutor_date",
+)
+#: Referral columns the triage queue shows or filters on: a change to any of them
+#: counts as a change of its status in ``referral_status_counts``, which keys the
+#: queue's kept pages (``portal.casework.status_counts.queue_state``).
+QUEUE_COLUMNS = (
+    "public_id",
+    "created_at",
+    "status",
+    "domain",
+    "departement",
+    "region_code",
+    "kind",
+    "urgent",
+    "minor_involved",
+    "health_risk",
+    "returned",
+    "assigned_to_id",
 )
 ROUTING_COUNTED = ("created_at", "association_id", "status", "responded_at", "closed_at")
 
@@ -192,18 +211,33 @@ def _count_flush(session: Session, _context) -> None:
     for key, delta in changes.items():
         if key.grain == "day" and key.dimension == "status":
             statuses[key.value] += delta
-    move_status_counts(session.connection(), statuses)
+    move_status_counts(session.connection(), statuses, _queue_touched(session))
 
 
-def move_status_counts(connection: Connection, deltas: Counter[str]) -> None:
-    """The queue's counts by status, in status order (the same lock order everywhere)."""
-    for status, delta in sorted(deltas.items()):
-        if delta:
-            connection.execute(
-                update(StatusCount)
-                .where(StatusCount.status == status)
-                .values(count=StatusCount.count + delta)
+def _queue_touched(session: Session) -> set[str]:
+    """The statuses (before and after) of the referrals this flush adds or changes in
+    a way the triage queue shows (a deletion always moves a count)."""
+    touched = {instance.status for instance in session.new if isinstance(instance, Referral)}
+    for instance in session.dirty:
+        if isinstance(instance, Referral) and _changed(instance, QUEUE_COLUMNS):
+            touched.update((_before(instance)("status"), instance.status))
+    return touched
+
+
+def move_status_counts(
+    connection: Connection, deltas: Counter[str], touched: Iterable[str] = ()
+) -> None:
+    """The queue's counts by status, and the changes seen in each status (with a
+    nonzero delta, or ``touched``), in status order (the same lock order everywhere)."""
+    for status in sorted({status for status, delta in deltas.items() if delta}.union(touched)):
+        connection.execute(
+            update(StatusCount)
+            .where(StatusCount.status == status)
+            .values(
+                count=StatusCount.count + deltas.get(status, 0),
+                changes=StatusCount.changes + 1,
             )
+        )
 
 
 def _forget_deletions(session: Session, _previous_transaction=None) -> None:
@@ -260,7 +294,7 @@ def rebuild(session: Session) -> int:
         session.execute(
             update(StatusCount)
             .where(StatusCount.status == status)
-            .values(count=statuses.get(status, 0))
+            .values(count=statuses.get(status, 0), changes=StatusCount.changes + 1)
         )
     return sum(1 for count in counts.values() if count)
 
