@@ -6,7 +6,14 @@ public API, named for what they do; primitives stay in ``crypto._primitives``.
 Every parameter lives in ``crypto.params``.
 """
 
-from crypto.blind_index import host_token, name_token
+from crypto.blind_index import (
+    email_token,
+    host_token,
+    name_token,
+    person_token,
+    phone_token,
+    referral_tokens,
+)
 from crypto.envelope import (
     ItemPlace,
     new_data_key,
@@ -52,6 +59,7 @@ __all__ = [
     "PasswordSecrets",
     "ReceiptKeys",
     "RecoveryKit",
+    "email_token",
     "format_receipt",
     "grant_access",
     "host_token",
@@ -67,9 +75,12 @@ __all__ = [
     "open_item",
     "open_secret",
     "open_text",
+    "person_token",
+    "phone_token",
     "protect_private_key",
     "receipt_keys",
     "recover_private_key",
+    "referral_tokens",
     "seal_chunks",
     "seal_item",
     "seal_secret",

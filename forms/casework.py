@@ -151,3 +151,16 @@ class DeclineForm(FlaskForm):
 
 class CloseRoutingForm(FlaskForm):
     outcome = _text(_l("Outcome"), _l("Describe the outcome."))
+
+
+class SearchForm(FlaskForm):
+    """Posted, never in the address: a name or an e-mail address typed here must not
+    stay in a browser's history or a log."""
+
+    query = StringField(
+        _l("Reference, name, website, e-mail address or phone number"),
+        validators=[
+            DataRequired(_l("Type what you are looking for.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )

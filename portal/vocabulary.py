@@ -203,3 +203,12 @@ ACCOUNT_ROLE_LABELS = {
     "analyst": _l("Analyst"),
     "partner": _l("Association member"),
 }
+#: What a search matched in a case (``portal.casework.search``).
+SEARCH_MATCH_LABELS = {
+    "reference": _l("Reference"),
+    "organisation": _l("Organisation named"),
+    "person": _l("Person named"),
+    "website": _l("Website named"),
+    "email": _l("Reporter's e-mail address"),
+    "phone": _l("Reporter's phone number"),
+}

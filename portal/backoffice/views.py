@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from forms.casework import (
@@ -27,23 +28,30 @@ from forms.casework import (
     ProsecutorForm,
     QueueFilterForm,
     RouteForm,
+    SearchForm,
     StatusForm,
 )
 from portal import clock, reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
-from portal.casework import access, routing, status_counts, workflow
+from portal.casework import access, routing, search, status_counts, workflow
 from portal.casework.responses import (
     attachment_response,
     commit_keeping_what_is_loaded,
     data_key_or_403,
     send_outbox,
 )
-from portal.extensions import db, once_per_process
+from portal.extensions import db, once_per_process, recover_storage
 from portal.i18n import current_language
 from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
 from portal.urls import carried_query, external_url
-from portal.vocabulary import DOMAINS, KINDS, REPORTER_ROLES, WARNING_SIGNS
+from portal.vocabulary import (
+    DOMAINS,
+    KINDS,
+    REPORTER_ROLES,
+    SEARCH_MATCH_LABELS,
+    WARNING_SIGNS,
+)
 
 
 def _active_staff() -> list[User]:
@@ -188,6 +196,26 @@ def _filters_form(form: QueueFilterForm | None) -> Markup:
         f"portal.queue_filters.{current_language()}",
         lambda: render(QueueFilterForm(None, **_choices_for_filters())),
     )
+
+
+@bp.route("/recherche", methods=["GET", "POST"])
+def find() -> str | tuple[str, int]:
+    account = signed_in_account()
+    form = SearchForm()
+    page = {"form": form, "match_labels": SEARCH_MATCH_LABELS, "status_labels": STATUS_LABELS}
+    if not form.validate_on_submit():
+        return render_template("backoffice/search.html", **page)
+    index_key = current_app.extensions["portal.config"].key_bytes("blind_index_key")
+    try:
+        query, found = search.search(db.session, account.user, index_key, form.query.data)
+        db.session.commit()
+    except SQLAlchemyError:
+        # Down, locked, read-only: the page comes back with what was typed.
+        db.session.rollback()
+        recover_storage()
+        flash(_("The search could not be made just now. Please try again."), "error")
+        return render_template("backoffice/search.html", **page), 503
+    return render_template("backoffice/search.html", query=query, found=found, **page)
 
 
 #: Stands for a case's reference while the address shared by all cases is built.

@@ -231,7 +231,8 @@ class AttachmentChunk(Base):
 
 
 class BlindIndexEntry(Base):
-    """A keyed hash of an organisation name or web host named in a referral."""
+    """A keyed hash of a value a referral is found by (``crypto.blind_index``): an
+    organisation or a person named, a web host, the reporter's e-mail or phone."""
 
     __tablename__ = "blind_index"
 

@@ -236,12 +236,15 @@ def submit_referral(
     for file in submission.files:
         add_attachment(session, referral, data_key, file)
     session.flush()
-    tokens = {
-        crypto.name_token(secrets_.blind_index_key, name) for name in submission.organisations
-    }
-    tokens |= {crypto.host_token(secrets_.blind_index_key, site) for site in submission.websites}
-    session.add_all(
-        BlindIndexEntry(referral_id=referral.id, token=token) for token in tokens if token
+    contact = submission.contact or {}
+    tokens = crypto.referral_tokens(
+        secrets_.blind_index_key,
+        organisations=submission.organisations,
+        persons=submission.persons,
+        websites=submission.websites,
+        emails=[contact.get("email", "")],
+        phones=[contact.get("phone", "")],
     )
+    session.add_all(BlindIndexEntry(referral_id=referral.id, token=token) for token in tokens)
     session.flush()
     return Receipted(public_id, receipt, now, referral.urgent, duplicate=False)
