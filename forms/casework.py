@@ -11,12 +11,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from forms.base import TranslatedForm
 from forms.validators import plausible_date
 from forms.widgets import as_choices
-from portal.vocabulary import MINOR_ANSWERS
+from portal.urls import REFERENCE
+from portal.vocabulary import CLOSING_REASON_LABELS, DECLINE_REASON_LABELS, MINOR_ANSWERS
 
 TEXT_MAX = 20_000
 
@@ -27,11 +28,6 @@ STATUS_LABELS = {
     "routed": _l("Routed to an association"),
     "transmitted_to_prosecutor": _l("Transmitted to the prosecutor"),
     "closed": _l("Closed"),
-}
-CLOSING_REASON_LABELS = {
-    "answered": _l("Answered"),
-    "no_follow_up": _l("No follow-up needed"),
-    "duplicate": _l("Duplicate"),
 }
 ROUTING_STATUS_LABELS = {
     "pending": _l("Waiting for the association"),
@@ -81,6 +77,20 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+def _reference_field(label, description=None, validators=()):
+    return StringField(
+        label,
+        description=description,
+        validators=[*validators, Length(max=20, message=_l("At most %(max)d characters."))],
+        filters=[lambda value: value.strip().upper() if value else value],
+    )
+
+
+def _check_reference(field) -> None:
+    if field.data and not REFERENCE.fullmatch(field.data):
+        raise ValidationError(_l("A reference looks like 2026-7K3PQ0."))
+
+
 class StatusForm(FlaskForm):
     status = SelectField(_l("New status"), validators=[InputRequired()])
     closing_reason = SelectField(
@@ -88,10 +98,37 @@ class StatusForm(FlaskForm):
         validators=[Optional()],
         choices=as_choices([("", "—"), *list(CLOSING_REASON_LABELS.items())]),
     )
+    original = _reference_field(
+        _l("Reference of the original referral"),
+        description=_l("When closing as a duplicate: the referral this one repeats."),
+        validators=[Optional()],
+    )
 
     def __init__(self, *args, statuses, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = as_choices(statuses)
+
+    def validate_original(self, field) -> None:
+        _check_reference(field)
+
+    def validate(self, extra_validators=None) -> bool:
+        # Here, not in validate_original: an empty optional field stops its own checks.
+        valid = super().validate(extra_validators)
+        duplicate = self.status.data == "closed" and self.closing_reason.data == "duplicate"
+        if duplicate and not self.original.data:
+            self.original.errors.append(_l("Give the reference of the referral this one repeats."))
+            return False
+        return valid
+
+
+class LinkForm(FlaskForm):
+    reference = _reference_field(
+        _l("Reference of a related referral"),
+        validators=[DataRequired(_l("Give the reference of the related referral."))],
+    )
+
+    def validate_reference(self, field) -> None:
+        _check_reference(field)
 
 
 class AssignForm(FlaskForm):
@@ -145,12 +182,40 @@ class ProsecutorForm(FlaskForm):
     )
 
 
+def _details(label):
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=TEXT_MAX, message=_l("At most 20,000 characters."))],
+    )
+
+
 class DeclineForm(FlaskForm):
-    reason = _text(_l("Why do you decline this case?"), _l("Say why you decline the case."))
+    reason = SelectField(
+        _l("Why do you decline this case?"),
+        choices=as_choices([("", "—"), *DECLINE_REASON_LABELS.items()]),
+        validators=[InputRequired(_l("Choose why you decline the case."))],
+    )
+    details = _details(_l("In your own words (required for another reason)"))
+
+    def validate_reason(self, field) -> None:
+        if field.data not in DECLINE_REASON_LABELS:
+            raise ValidationError(_l("Choose why you decline the case."))
+        # Here, not on the text: an empty optional field stops its own checks.
+        if field.data == "other" and not (self.details.data or "").strip():
+            raise ValidationError(_l("Say why you decline the case."))
 
 
 class CloseRoutingForm(FlaskForm):
-    outcome = _text(_l("Outcome"), _l("Describe the outcome."))
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=as_choices([("", "—"), *CLOSING_REASON_LABELS.items()]),
+        validators=[InputRequired(_l("Choose the outcome."))],
+    )
+    details = _details(_l("What happened, in your own words (optional)"))
+
+    def validate_outcome(self, field) -> None:
+        if field.data not in CLOSING_REASON_LABELS:
+            raise ValidationError(_l("Choose the outcome."))
 
 
 class SearchForm(FlaskForm):

@@ -154,8 +154,12 @@ PARTNER_NOTES = (
     "Nous avons orienté la famille vers un avocat et un psychologue de notre réseau.",
 )
 OUTCOMES = (
-    "Accompagnement de la famille pendant trois mois ; la personne a repris contact.",
-    "La famille ne souhaite pas poursuivre ; informations transmises.",
+    (
+        "support_given",
+        "Accompagnement de la famille pendant trois mois ; la personne a repris contact.",
+    ),
+    ("no_follow_up", "La famille ne souhaite pas poursuivre ; informations transmises."),
+    ("referred_elsewhere", "Orientée vers le CIDFF du département pour un suivi juridique."),
 )
 DECLINE_REASONS = ("Hors de notre zone d'intervention habituelle.",)
 FIRST_NAMES = ("Claire", "Karim", "Sophie", "Yann", "Nadia", "Pierre", "Maëlle", "Hugo")
@@ -322,7 +326,8 @@ class _Casework:
                 session, referral, data_key, officer, utcnow().date(), reference
             )
         elif status == "closed":
-            reason = rng.choice(workflow.CLOSING_REASONS)
+            # A duplicate needs its original: the demo's cases are all different.
+            reason = rng.choice([r for r in workflow.CLOSING_REASONS if r != "duplicate"])
             workflow.change_status(
                 session, referral, "closed", officer.actor, closing_reason=reason
             )
@@ -342,13 +347,15 @@ class _Casework:
         member = self.partners[association.id]
         outcome = rng.choices(("pending", "accepted", "closed", "declined"), (35, 40, 15, 10))[0]
         if outcome == "declined":
-            routing.decline(session, routed, data_key, member, rng.choice(DECLINE_REASONS))
+            routing.decline(
+                session, routed, data_key, member, "out_of_area", rng.choice(DECLINE_REASONS)
+            )
             return
         if outcome in ("accepted", "closed"):
             routing.accept(session, routed, member)
             workflow.add_note(session, referral, data_key, member, rng.choice(PARTNER_NOTES))
         if outcome == "closed":
-            routing.close(session, routed, data_key, member, rng.choice(OUTCOMES))
+            routing.close(session, routed, data_key, member, *rng.choice(OUTCOMES))
 
 
 def _backdate(session: Session, referral: Referral, rng: random.Random, now: datetime) -> None:

@@ -8,6 +8,8 @@ in the link a partner clicks.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BaseConverter, IntegerConverter
 
@@ -28,6 +30,10 @@ class ReferenceConverter(BaseConverter):
     string holding a NUL character, which a crafted address can carry."""
 
     regex = r"\d{4}-[0-9A-HJKMNP-TV-Z]{6}"
+
+
+#: A reference as issued, whole.
+REFERENCE = re.compile(ReferenceConverter.regex)
 
 
 class FileIdConverter(BaseConverter):

@@ -212,3 +212,27 @@ SEARCH_MATCH_LABELS = {
     "email": _l("Reporter's e-mail address"),
     "phone": _l("Reporter's phone number"),
 }
+#: Why a referral was closed, by Miviludes (``Referral.closing_reason``) or by an
+#: association (``Routing.outcome``): counted by the statistics.
+CLOSING_REASON_LABELS = {
+    "answered": _l("Answered"),
+    "support_given": _l("Support given"),
+    "referred_elsewhere": _l("Referred to another service"),
+    "complaint_filed": _l("Complaint filed"),
+    "no_follow_up": _l("No follow-up needed"),
+    "duplicate": _l("Duplicate"),
+}
+#: Why an association declined a case (``Routing.decline_reason``): counted.
+DECLINE_REASON_LABELS = {
+    "out_of_area": _l("Outside our area"),
+    "out_of_competence": _l("Outside our competence"),
+    "no_capacity": _l("No capacity at the moment"),
+    "duplicate": _l("Already known to us (duplicate)"),
+    "other": _l("Another reason"),
+}
+#: How a linked referral stands to the one being read (``workflow.linked_referrals``).
+LINK_LABELS = {
+    "related": _l("Related"),
+    "duplicate_of": _l("This referral repeats it (duplicate)"),
+    "duplicated_by": _l("Repeats this referral (duplicate)"),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from portal.casework import workflow
 from portal.clock import CLOCK_KEY
 from portal.extensions import db
-from portal.models import AuditEvent, KeyGrant, Message, Referral, Routing
+from portal.models import AuditEvent, KeyGrant, Message, Referral, ReferralLink, Routing
 from tests.casework_helpers import (
     ASSOCIATION_A,
     ASSOCIATION_B,
@@ -339,8 +340,16 @@ def test_decline_returns_the_case_flagged_and_drops_the_grant(bo_app, people, cl
     log_in(partner, people["partner_a"], clock)
     case_url = f"/partenaires/dossiers/{routing.id}"
     empty = _post(partner, case_url, case_url + "/refuser", {"decline-reason": ""})
-    assert empty.status_code == 200 and "Dites pourquoi" in empty.get_data(as_text=True)
-    _post(partner, case_url, case_url + "/refuser", {"decline-reason": "Hors de notre champ"})
+    assert empty.status_code == 200 and "Choisissez pourquoi" in empty.get_data(as_text=True)
+    # "Another reason" needs the association's own words.
+    unsaid = _post(partner, case_url, case_url + "/refuser", {"decline-reason": "other"})
+    assert unsaid.status_code == 200 and "Dites pourquoi" in unsaid.get_data(as_text=True)
+    _post(
+        partner,
+        case_url,
+        case_url + "/refuser",
+        {"decline-reason": "other", "decline-details": "Hors de notre champ"},
+    )
     with bo_app.app_context():
         referral = db.session.get(Referral, routing.referral_id)
         assert (referral.status, referral.returned) == ("in_triage", True)
@@ -376,13 +385,81 @@ def test_only_allowed_transitions_and_each_is_audited(bo_app, people, clock):
         staff,
         url,
         url + "/statut",
-        {"status-status": "closed", "status-closing_reason": "duplicate"},
+        {"status-status": "closed", "status-closing_reason": "support_given"},
     )
     with bo_app.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
-        assert (referral.status, referral.closing_reason) == ("closed", "duplicate")
+        assert (referral.status, referral.closing_reason) == ("closed", "support_given")
         with pytest.raises(workflow.TransitionRefused):
             workflow.change_status(db.session, referral, "routed", "test")
+
+
+def _status_of(app, public_id: str) -> tuple[str, str | None]:
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+        return referral.status, referral.closing_reason
+
+
+def test_closing_as_a_duplicate_names_the_original_and_links_them(bo_app, people, clock):
+    original, _ = _file_referral(bo_app)
+    repeat, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{repeat}"
+    closing = {"status-status": "closed", "status-closing_reason": "duplicate"}
+    for original_given, error in [
+        ("", "Indiquez la référence de la saisine que celle-ci répète."),
+        ("pas une référence", "Une référence s’écrit comme 2026-7K3PQ0."),
+        ("1999-ZZZZZZ", "Aucune autre saisine n’a cette référence."),
+        (repeat, "Aucune autre saisine n’a cette référence."),
+    ]:
+        refused = _post(staff, url, url + "/statut", {**closing, "status-original": original_given})
+        assert refused.status_code == 200
+        page = refused.get_data(as_text=True)
+        assert error in page and f'value="{original_given.upper()}"' in page  # what was typed
+        assert _status_of(bo_app, repeat) == ("new", None)
+    done = _post(staff, url, url + "/statut", {**closing, "status-original": original.lower()})
+    assert done.status_code == 302
+    assert _status_of(bo_app, repeat) == ("closed", "duplicate")
+    # Each page names the other, the way round it is.
+    assert re.search(
+        rf"{original}</a> – Cette saisine la répète \(doublon\)",
+        staff.get(url).get_data(as_text=True),
+    )
+    assert re.search(
+        rf"{repeat}</a> – Répète cette saisine \(doublon\)",
+        staff.get(f"/bo/signalements/{original}").get_data(as_text=True),
+    )
+
+
+def test_related_referrals_are_linked_once_from_either_page(bo_app, people, clock):
+    first, _ = _file_referral(bo_app)
+    second, _ = _file_referral(bo_app)
+    staff = bo_app.test_client()
+    log_in(staff, people["staff"], clock)
+    url = f"/bo/signalements/{first}"
+    refused = _post(staff, url, url + "/liens", {"link-reference": first})
+    assert "Aucune autre saisine n’a cette référence." in refused.get_data(as_text=True)
+    for page, other in [(first, second), (second, first)]:
+        page_url = f"/bo/signalements/{page}"
+        assert (
+            _post(staff, page_url, page_url + "/liens", {"link-reference": other}).status_code
+            == 302
+        )
+    with bo_app.app_context():
+        links = db.session.scalars(
+            select(ReferralLink)
+            .join(Referral, Referral.id == ReferralLink.referral_id)
+            .where(Referral.public_id.in_([first, second]))
+        ).all()
+        assert [link.kind for link in links] == ["related"]
+        events = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "referral.link", AuditEvent.target == f"referral:{first}"
+            )
+        ).all()
+        assert len(events) == 1
+    assert re.search(rf"{second}</a> – Liée", staff.get(url).get_data(as_text=True))
 
 
 def test_two_people_taking_the_same_referral_at_once_one_wins(bo_app, people):
@@ -499,6 +576,7 @@ def test_status_counts_follow_every_change(bo_app, people, group_private_key, cl
                 db.session.scalar(select(Routing).where(Routing.referral_id == referral.id)),
                 key,
                 partner,
+                "out_of_area",
                 "Hors zone.",
             ),
             lambda: workflow.change_status(

@@ -24,7 +24,7 @@ from portal.models import Association, AuditEvent, PublishedFigures, Referral, R
 from portal.statistics.calendar import STATISTICS_ZONE, Period, month_of
 from portal.statistics.counts import count_activity, median
 from portal.statistics.publication import SMALL_CELL, suppressed
-from portal.vocabulary import DOMAIN_TREE
+from portal.vocabulary import CLOSING_REASON_LABELS, DECLINE_REASON_LABELS, DOMAIN_TREE
 from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, csrf_token
 
 #: Years no other test writes in: the test database is shared by the whole run.
@@ -144,6 +144,10 @@ def counted(world):
                     closed_at=responded + timedelta(days=rng.randint(1, 30))
                     if status == "closed"
                     else None,
+                    decline_reason=rng.choice(list(DECLINE_REASON_LABELS))
+                    if status == "declined"
+                    else None,
+                    outcome=rng.choice(list(CLOSING_REASON_LABELS)) if status == "closed" else None,
                 )
             )
         db.session.add_all(routings)
@@ -166,6 +170,8 @@ def counted(world):
                 "created_at": routing.created_at,
                 "responded_at": routing.responded_at,
                 "closed_at": routing.closed_at,
+                "decline_reason": routing.decline_reason,
+                "outcome": routing.outcome,
             }
             for routing in routings
         ]
@@ -207,6 +213,16 @@ def test_the_figures_equal_a_plain_recount(counted, monkeypatch):
     assert figures.by_closing_reason == Counter(
         row["closing_reason"] for row in rows if row["status"] == "closed"
     )
+    made_in_year = [
+        r for r in routing_rows if r["created_at"].astimezone(STATISTICS_ZONE).year == YEAR
+    ]
+    assert figures.by_decline_reason == Counter(
+        r["decline_reason"] for r in made_in_year if r["status"] == "declined"
+    )
+    assert figures.by_routing_outcome == Counter(
+        r["outcome"] for r in made_in_year if r["status"] == "closed"
+    )
+    assert sum(figures.by_decline_reason.values()) > 0
     assert figures.by_region == Counter(row["region_code"] for row in rows)
     assert figures.by_departement == Counter(row["departement"] for row in rows)
     assert figures.health_risk == sum(row["health_risk"] for row in rows)
@@ -284,6 +300,7 @@ def test_the_statistics_page_shows_the_tables_and_charts(counted, world, role):
     page = client.get(f"/bo/statistiques/?year={YEAR}").get_data(as_text=True)
     assert "Statistiques" in page or "Statistics" in page
     assert 'id="families"' in page and 'id="departements"' in page
+    assert 'id="decline_reasons"' in page and 'id="routing_outcomes"' in page
     assert "<svg" in page and 'role="img"' in page
     assert page.count("portal-map__metropole") == 2  # regions and départements
     assert "<polyline" in page  # the months, as a line

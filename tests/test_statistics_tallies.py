@@ -138,6 +138,24 @@ def test_the_tallies_follow_every_change_the_orm_makes(tallied_app):
         db.session.commit()
         _assert_tallies_agree()
 
+        # Declined with a reason; closed with an outcome; then the reason corrected.
+        db.session.expire_all()
+        routings[3].status, routings[3].decline_reason = "declined", "no_capacity"
+        routings[3].responded_at = routings[3].created_at + timedelta(days=1)
+        routings[4].status, routings[4].outcome = "closed", "support_given"
+        routings[4].responded_at = routings[4].created_at
+        routings[4].closed_at = routings[4].created_at + timedelta(days=30)
+        db.session.commit()
+        _assert_tallies_agree()
+        figures = count_activity(db.session, Period.year(YEAR))
+        assert figures.by_decline_reason == {"no_capacity": 1}
+        assert figures.by_routing_outcome == {"support_given": 1}
+        db.session.expire_all()
+        routings[3].decline_reason = "out_of_area"
+        db.session.commit()
+        _assert_tallies_agree()
+        assert count_activity(db.session, Period.year(YEAR)).by_decline_reason == {"out_of_area": 1}
+
         # A referral deleted through the ORM leaves its tallies.
         db.session.delete(referrals[5])
         db.session.commit()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from forms.casework import CLOSING_REASON_LABELS, STATUS_LABELS
+from forms.casework import STATUS_LABELS
 from forms.statistics import PublishForm
 from portal import clock
 from portal.analysis import bp
@@ -25,6 +25,7 @@ from portal.statistics.responses import (
     period_asked,
 )
 from portal.statistics.tables import Names, Table, activity_tables
+from portal.vocabulary import CLOSING_REASON_LABELS, DECLINE_REASON_LABELS
 
 
 def _names() -> Names:
@@ -34,7 +35,7 @@ def _names() -> Names:
             select(Departement.code, Departement.name).order_by(Departement.code)
         ).all()
     )
-    return Names(STATUS_LABELS, CLOSING_REASON_LABELS, regions, departements)
+    return Names(STATUS_LABELS, CLOSING_REASON_LABELS, DECLINE_REASON_LABELS, regions, departements)
 
 
 def _figures(period: Period) -> tuple[list[Table], dict[str, ChoroplethMap]]:

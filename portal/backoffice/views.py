@@ -17,12 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from forms.casework import (
-    CLOSING_REASON_LABELS,
     ROUTING_STATUS_LABELS,
     STATUS_LABELS,
     AssignForm,
     ClassificationForm,
     ConfirmForm,
+    LinkForm,
     MessageForm,
     NoteForm,
     ProsecutorForm,
@@ -46,8 +46,11 @@ from portal.i18n import current_language
 from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
 from portal.urls import carried_query, external_url
 from portal.vocabulary import (
+    CLOSING_REASON_LABELS,
+    DECLINE_REASON_LABELS,
     DOMAINS,
     KINDS,
+    LINK_LABELS,
     REPORTER_ROLES,
     SEARCH_MATCH_LABELS,
     WARNING_SIGNS,
@@ -240,6 +243,8 @@ def referral(public_id: str) -> str:
         opened=opened,
         referral=referral,
         related=access.related_referrals(db.session, referral),
+        links=workflow.linked_referrals(db.session, referral),
+        link_form=LinkForm(prefix="link"),
         suggestions=suggestions,
         routings=routings,
         routing_texts={r.id: routing.closing_text(referral, data_key, r) for r in routings},
@@ -266,6 +271,8 @@ def referral(public_id: str) -> str:
         routing_labels=ROUTING_STATUS_LABELS,
         today=clock.today(),
         closing_labels=CLOSING_REASON_LABELS,
+        decline_labels=DECLINE_REASON_LABELS,
+        link_labels=LINK_LABELS,
         domain_labels=DOMAINS,
         role_labels=REPORTER_ROLES,
         kind_labels=KINDS,
@@ -324,23 +331,46 @@ def status(public_id: str) -> Response:
     referral = _referral_or_404(public_id)
     statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
     form = StatusForm(statuses=statuses, prefix="status")
-    if form.validate_on_submit():
-        try:
-            workflow.change_status(
-                db.session,
-                referral,
-                form.status.data,
-                account.user.actor,
-                closing_reason=form.closing_reason.data or None,
-            )
-            db.session.commit()
-            flash(_("The status was changed."), "success")
-        except workflow.TransitionRefused:
-            db.session.rollback()
-            flash(_("This change of status is not possible; to close, choose a reason."), "error")
-    else:
-        _invalid(form)
+    if not form.validate_on_submit():
+        return _retry(form, referral, _("Change the status"))
+    original = None
+    if form.original.data and form.closing_reason.data == "duplicate":
+        original = access.visible_referral(db.session, account.user, form.original.data)
+        if original is None or original.id == referral.id:
+            form.original.errors.append(_("No other referral has this reference."))
+            return _retry(form, referral, _("Change the status"))
+    try:
+        workflow.change_status(
+            db.session,
+            referral,
+            form.status.data,
+            account.user.actor,
+            closing_reason=form.closing_reason.data or None,
+            original=original,
+        )
+        db.session.commit()
+        flash(_("The status was changed."), "success")
+    except workflow.TransitionRefused:
+        db.session.rollback()
+        flash(_("This change of status is not possible; to close, choose a reason."), "error")
     return _back(public_id)
+
+
+@bp.route("/signalements/<ref:public_id>/liens", methods=["POST"])
+def link(public_id: str) -> str | Response:
+    account = signed_in_account()
+    referral = _referral_or_404(public_id)
+    form = LinkForm(prefix="link")
+    if not form.validate_on_submit():
+        return _retry(form, referral, _("Link a related referral"))
+    other = access.visible_referral(db.session, account.user, form.reference.data)
+    if other is None or other.id == referral.id:
+        form.reference.errors.append(_("No other referral has this reference."))
+        return _retry(form, referral, _("Link a related referral"))
+    workflow.link(db.session, referral, other, account.user.actor)
+    db.session.commit()
+    flash(_("The referrals are linked."), "success")
+    return _back(public_id, "#links")
 
 
 @bp.route("/signalements/<ref:public_id>/classement", methods=["POST"])

@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.records import outbox
 from portal.records.audit import record_event
-from portal.vocabulary import LANGUAGES
+from portal.vocabulary import CLOSING_REASON_LABELS, DECLINE_REASON_LABELS, LANGUAGES
 
 #: routing status → the statuses it may move to.
 ROUTING_TRANSITIONS = {
@@ -222,7 +222,9 @@ def _return_to_triage_if_unrouted(session: Session, referral: Referral, actor: s
         change_status(session, referral, "in_triage", actor)
 
 
-def _move(session: Session, routing: Routing, status: str, actor: User) -> Referral:
+def _move(
+    session: Session, routing: Routing, status: str, actor: User, *, reason: str = ""
+) -> Referral:
     if status not in ROUTING_TRANSITIONS[routing.status]:
         raise RoutingRefused(f"{routing.status} → {status}")
     previous, routing.status, routing.updated_at = routing.status, status, utcnow()
@@ -236,7 +238,8 @@ def _move(session: Session, routing: Routing, status: str, actor: User) -> Refer
         actor=actor.actor,
         action="routing.status",
         target=_target(referral),
-        details={"routing": routing.id, "from": previous, "to": status},
+        details={"routing": routing.id, "from": previous, "to": status}
+        | ({"reason": reason} if reason else {}),
     )
     return referral
 
@@ -245,7 +248,12 @@ def _closing_place(referral: Referral, routing: Routing) -> crypto.ItemPlace:
     return crypto.ItemPlace("routing", referral.public_id, str(routing.id), "closing")
 
 
-def _seal_closing_text(referral: Referral, data_key: bytes, routing: Routing, text: str) -> bytes:
+def _seal_closing_text(
+    referral: Referral, data_key: bytes, routing: Routing, text: str
+) -> bytes | None:
+    """``None`` when the association wrote nothing (the reason alone says enough)."""
+    if not text.strip():
+        return None
     return crypto.seal_text(data_key, _closing_place(referral, routing), text)
 
 
@@ -260,18 +268,41 @@ def accept(session: Session, routing: Routing, actor: User) -> None:
     session.flush()
 
 
-def decline(session: Session, routing: Routing, data_key: bytes, actor: User, reason: str) -> None:
-    """The association gives the case back: it returns to the queue, flagged, and the
-    association loses its key to it."""
-    referral = _move(session, routing, "declined", actor)
-    routing.closing_text = _seal_closing_text(referral, data_key, routing, reason)
+def decline(
+    session: Session,
+    routing: Routing,
+    data_key: bytes,
+    actor: User,
+    reason: str,
+    details: str = "",
+) -> None:
+    """The association gives the case back, saying why (a reason counted by the
+    statistics, and its own words, encrypted): the case returns to the queue, flagged,
+    and the association loses its key to it."""
+    if reason not in DECLINE_REASON_LABELS:
+        raise RoutingRefused(f"unknown reason {reason!r}")
+    referral = _move(session, routing, "declined", actor, reason=reason)
+    routing.decline_reason = reason
+    routing.closing_text = _seal_closing_text(referral, data_key, routing, details)
     _drop_grant(session, routing)
     referral.returned = True
     session.flush()
     _return_to_triage_if_unrouted(session, referral, actor.actor)
 
 
-def close(session: Session, routing: Routing, data_key: bytes, actor: User, outcome: str) -> None:
-    referral = _move(session, routing, "closed", actor)
-    routing.closing_text = _seal_closing_text(referral, data_key, routing, outcome)
+def close(
+    session: Session,
+    routing: Routing,
+    data_key: bytes,
+    actor: User,
+    outcome: str,
+    details: str = "",
+) -> None:
+    """The association closes the case on its side with an outcome the statistics
+    count, and its own words, encrypted."""
+    if outcome not in CLOSING_REASON_LABELS:
+        raise RoutingRefused(f"unknown outcome {outcome!r}")
+    referral = _move(session, routing, "closed", actor, reason=outcome)
+    routing.outcome = outcome
+    routing.closing_text = _seal_closing_text(referral, data_key, routing, details)
     session.flush()

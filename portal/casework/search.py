@@ -16,11 +16,10 @@ import crypto
 from portal.casework.access import can_see
 from portal.models import BlindIndexEntry, Referral, User
 from portal.records.audit import record_event
-from portal.urls import ReferenceConverter
+from portal.urls import REFERENCE
 
 #: At most this many cases are listed, newest first.
 MAX_RESULTS = 50
-_REFERENCE = re.compile(ReferenceConverter.regex)
 _PHONE = re.compile(r"\+?[\d .()\-/]+")
 _HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/@]+\.[a-z]{2,}(?:[:/]\S*)?", re.IGNORECASE)
 
@@ -40,7 +39,7 @@ class Query:
 
 def understand(index_key: bytes, typed: str) -> Query:
     typed = typed.strip()
-    if _REFERENCE.fullmatch(typed.upper()):
+    if REFERENCE.fullmatch(typed.upper()):
         return Query(reference=typed.upper())
     if "@" in typed:
         made = [(crypto.email_token(index_key, typed), "email")]

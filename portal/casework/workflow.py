@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 import crypto
 from portal.casework.access import note_place, referral_place
 from portal.casework.threads import post_message
-from portal.models import Note, Referral, User, utcnow
+from portal.models import Note, Referral, ReferralLink, User, utcnow
 from portal.records.audit import record_event
+from portal.vocabulary import CLOSING_REASON_LABELS
 
 #: status → the statuses it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -24,7 +26,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "transmitted_to_prosecutor": frozenset({"routed", "closed"}),
     "closed": frozenset({"in_triage"}),
 }
-CLOSING_REASONS = ("answered", "no_follow_up", "duplicate")
+CLOSING_REASONS = tuple(CLOSING_REASON_LABELS)
+LINK_KINDS = ("related", "duplicate_of")
 #: Statuses a staff member sets by hand; "routed" comes only with a routing.
 MANUAL_TARGETS = ("in_triage", "awaiting_reporter", "closed")
 
@@ -59,12 +62,19 @@ def change_status(
     actor: str,
     *,
     closing_reason: str | None = None,
+    original: Referral | None = None,
 ) -> None:
+    """``original``: the referral this one duplicates, required to close as a
+    duplicate (the two are then linked)."""
     previous = referral.status
     if status not in TRANSITIONS.get(previous, ()):
         raise TransitionRefused(f"{previous} → {status}")
     if status == "closed" and closing_reason not in CLOSING_REASONS:
         raise TransitionRefused("closing needs a reason")
+    if status == "closed" and closing_reason == "duplicate":
+        if original is None or original.id == referral.id:
+            raise TransitionRefused("a duplicate names its original")
+        link(session, referral, original, actor, kind="duplicate_of")
     if previous == "new":
         _note_first_action(referral)
     referral.status = status
@@ -78,6 +88,64 @@ def change_status(
         session, actor=actor, action="referral.status", target=_target(referral), details=details
     )
     session.flush()
+
+
+class LinkRefused(ValueError):
+    """A referral cannot be linked to itself."""
+
+
+def link(
+    session: Session, referral: Referral, other: Referral, actor: str, *, kind: str = "related"
+) -> None:
+    """Link two referrals (once, whichever way round); closing one as a duplicate of
+    the other turns a plain link into that."""
+    if kind not in LINK_KINDS:
+        raise ValueError(kind)
+    if other.id == referral.id:
+        raise LinkRefused(referral.public_id)
+    existing = session.scalar(
+        select(ReferralLink).where(
+            or_(
+                and_(ReferralLink.referral_id == referral.id, ReferralLink.other_id == other.id),
+                and_(ReferralLink.referral_id == other.id, ReferralLink.other_id == referral.id),
+            )
+        )
+    )
+    if existing is None:
+        session.add(ReferralLink(referral_id=referral.id, other_id=other.id, kind=kind))
+    elif kind == "related" or (existing.kind == kind and existing.referral_id == referral.id):
+        return  # linked so already
+    else:  # a plain link, or one the other way round, becomes "this one duplicates"
+        existing.referral_id, existing.other_id, existing.kind = referral.id, other.id, kind
+    record_event(
+        session,
+        actor=actor,
+        action="referral.link",
+        target=_target(referral),
+        details={"other": other.public_id, "kind": kind},
+    )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Linked:
+    other: Referral
+    #: "related", "duplicate_of" (this one duplicates ``other``) or "duplicated_by".
+    relation: str
+
+
+def linked_referrals(session: Session, referral: Referral) -> list[Linked]:
+    found = []
+    for item in session.scalars(
+        select(ReferralLink)
+        .where(or_(ReferralLink.referral_id == referral.id, ReferralLink.other_id == referral.id))
+        .order_by(ReferralLink.id)
+    ):
+        mine = item.referral_id == referral.id
+        other = session.get(Referral, item.other_id if mine else item.referral_id)
+        relation = item.kind if mine or item.kind == "related" else "duplicated_by"
+        found.append(Linked(other, relation))
+    return found
 
 
 def start_triage_if_new(session: Session, referral: Referral, actor: str) -> None:

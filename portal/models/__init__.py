@@ -28,6 +28,7 @@ from portal.models.referrals import (
     KeyGrant,
     Message,
     Referral,
+    ReferralLink,
     StatusCount,
 )
 from portal.models.retention import RetentionRule
@@ -63,6 +64,7 @@ __all__ = [
     "OutboxEmail",
     "PublishedFigures",
     "Referral",
+    "ReferralLink",
     "Region",
     "RetentionRule",
     "Routing",

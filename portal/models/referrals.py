@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -241,3 +241,23 @@ class BlindIndexEntry(Base):
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
     token: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+
+
+class ReferralLink(Base):
+    """Two referrals staff linked: related, or one closed as a duplicate of the other
+    (``referral_id`` is then the duplicate, ``other_id`` the original). Who linked
+    them, and when each link changed, is in the audit log (``referral.link``)."""
+
+    __tablename__ = "referral_links"
+    __table_args__ = (UniqueConstraint("referral_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    #: "related" or "duplicate_of".
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

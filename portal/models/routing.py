@@ -50,7 +50,12 @@ class Routing(Base):
     responded_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: When the association closed the case with an outcome.
     closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
-    #: Encrypted under the referral's key: why the association declined, or the outcome.
+    #: Why the association declined (``vocabulary.DECLINE_REASON_LABELS``), counted.
+    decline_reason: Mapped[str | None] = mapped_column(String(30), active_history=True)
+    #: What came of the case with the association (``vocabulary.CLOSING_REASON_LABELS``).
+    outcome: Mapped[str | None] = mapped_column(String(30), active_history=True)
+    #: Encrypted under the referral's key: the association's own words on its decline
+    #: or its outcome.
     closing_text: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     association: Mapped[Association] = relationship()

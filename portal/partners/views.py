@@ -145,7 +145,7 @@ def decline(routing_id: int) -> str | Response:
         routing_id,
         DeclineForm(prefix="decline"),
         lambda found, key, user, form: routing.decline(
-            db.session, found, key, user, form.reason.data
+            db.session, found, key, user, form.reason.data, form.details.data or ""
         ),
         _("You declined the case; Miviludes will route it elsewhere."),
         _("Decline the case"),
@@ -158,7 +158,7 @@ def close(routing_id: int) -> str | Response:
         routing_id,
         CloseRoutingForm(prefix="close"),
         lambda found, key, user, form: routing.close(
-            db.session, found, key, user, form.outcome.data
+            db.session, found, key, user, form.outcome.data, form.details.data or ""
         ),
         _("The case is closed on your side."),
         _("Close the case"),

@@ -86,6 +86,9 @@ class Activity:
     immediate_danger: int
     by_status: Counter
     by_closing_reason: Counter
+    #: Over every association's routings made in the period.
+    by_decline_reason: Counter
+    by_routing_outcome: Counter
     #: Region code (None: abroad or unknown) and département code.
     by_region: Counter
     by_departement: Counter
@@ -95,6 +98,10 @@ class Activity:
     days_to_closing: Delay
     prosecutor_transmissions: int
     associations: list[AssociationFigures]
+
+
+#: Counted per association, shown added up over all of them.
+ROUTING_REASONS = ("decline_reason", "routing_outcome")
 
 
 def count_activity(session: Session, period: Period, association_id: int | None = None) -> Activity:
@@ -117,6 +124,8 @@ def _activity(session: Session, period: Period, found: Tallied) -> Activity:
     for (dimension, association_id, value), count in found.margins.items():
         if count and association_id == WHOLE_PORTAL:
             by.setdefault(dimension, Counter())[value] = count
+        elif count and dimension in ROUTING_REASONS:
+            by.setdefault(dimension, Counter())[value] += count
     by_domain = by.get("domain", Counter())
     by_family: Counter = Counter()
     for domain, count in by_domain.items():
@@ -135,6 +144,8 @@ def _activity(session: Session, period: Period, found: Tallied) -> Activity:
         immediate_danger=by.get("urgent", Counter())[""],
         by_status=by.get("status", Counter()),
         by_closing_reason=by.get("closing_reason", Counter()),
+        by_decline_reason=by.get("decline_reason", Counter()),
+        by_routing_outcome=by.get("routing_outcome", Counter()),
         by_region=Counter(
             {region or None: count for region, count in by.get("region_code", {}).items()}
         ),
@@ -261,6 +272,22 @@ def _recounted(session: Session, period: Period, association_id: int | None) -> 
         made,
         Routing.status == "closed",
         Routing.closed_at.is_not(None),
+        model=Routing,
+    )
+    margin(
+        "decline_reason",
+        Routing.decline_reason,
+        made,
+        Routing.status == "declined",
+        Routing.decline_reason.is_not(None),
+        model=Routing,
+    )
+    margin(
+        "routing_outcome",
+        Routing.outcome,
+        made,
+        Routing.status == "closed",
+        Routing.outcome.is_not(None),
         model=Routing,
     )
     months = Counter(

@@ -21,6 +21,7 @@ class Names:
 
     statuses: Mapping[str, object]
     closing_reasons: Mapping[str, object]
+    decline_reasons: Mapping[str, object]
     regions: Mapping[str, str]
     departements: Mapping[str, str]
 
@@ -211,6 +212,34 @@ def activity_tables(current: Activity, previous: Activity, names: Names) -> list
             current.by_closing_reason,
             previous.by_closing_reason,
             sum(current.by_closing_reason.values()),
+        ),
+        _compared(
+            "decline_reasons",
+            _l("Why associations declined cases routed to them"),
+            _l("Reason"),
+            _ordered(
+                current.by_decline_reason,
+                previous.by_decline_reason,
+                known=list(names.decline_reasons),
+            ),
+            names.decline_reasons,
+            current.by_decline_reason,
+            previous.by_decline_reason,
+            sum(current.by_decline_reason.values()),
+        ),
+        _compared(
+            "routing_outcomes",
+            _l("What associations report when they close a case"),
+            _l("Outcome"),
+            _ordered(
+                current.by_routing_outcome,
+                previous.by_routing_outcome,
+                known=list(names.closing_reasons),
+            ),
+            names.closing_reasons,
+            current.by_routing_outcome,
+            previous.by_routing_outcome,
+            sum(current.by_routing_outcome.values()),
         ),
         Table(
             "delays",

@@ -78,7 +78,15 @@ QUEUE_COLUMNS = (
     "returned",
     "assigned_to_id",
 )
-ROUTING_COUNTED = ("created_at", "association_id", "status", "responded_at", "closed_at")
+ROUTING_COUNTED = (
+    "created_at",
+    "association_id",
+    "status",
+    "responded_at",
+    "closed_at",
+    "decline_reason",
+    "outcome",
+)
 
 Read = Callable[[str], Any]
 
@@ -145,6 +153,10 @@ def routing_marks(read: Read) -> Iterator[Mark]:
     if status == "closed" and read("closed_at") is not None:
         days = whole_days(read("created_at"), read("closed_at"))
         yield Mark(made, "days_to_close", association, str(days))
+    if status == "declined" and read("decline_reason"):
+        yield Mark(made, "decline_reason", association, read("decline_reason"))
+    if status == "closed" and read("outcome"):
+        yield Mark(made, "routing_outcome", association, read("outcome"))
 
 
 MARKS: dict[type, tuple[tuple[str, ...], Callable[[Read], Iterator[Mark]]]] = {

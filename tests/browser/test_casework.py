@@ -263,7 +263,8 @@ def test_the_whole_story_in_a_browser(story, browser, axe_source, html_checker):
 
     # The association closes its case with an outcome; Miviludes reads it.
     member_a.page.goto(case_url)
-    member_a.page.get_by_label("Issue").fill(OUTCOME)
+    member_a.page.get_by_label("Issue", exact=True).select_option("referred_elsewhere")
+    member_a.page.get_by_label("Ce qui s’est passé, avec vos mots (facultatif)").fill(OUTCOME)
     member_a.page.get_by_role("button", name="Fermer", exact=True).click()
     member_a.check("closed")
     staff.page.goto(referral_url)
@@ -280,7 +281,12 @@ def test_the_whole_story_in_a_browser(story, browser, axe_source, html_checker):
     member_a.page.goto(story.url + "/partenaires/")
     member_a.page.locator("tbody tr").first.get_by_role("link").click()
     member_a.check("case-again")
-    member_a.page.get_by_label("Pourquoi refusez-vous ce dossier ?").fill(DECLINE_REASON)
+    member_a.page.get_by_label("Pourquoi refusez-vous ce dossier ?").select_option(
+        "out_of_competence"
+    )
+    member_a.page.get_by_label("Avec vos mots (obligatoire pour une autre raison)").fill(
+        DECLINE_REASON
+    )
     member_a.page.get_by_role("button", name="Refuser").click()
     member_a.check("declined")
     member_a.page.get_by_role("button", name="Se déconnecter").click()
@@ -294,7 +300,7 @@ def test_the_whole_story_in_a_browser(story, browser, axe_source, html_checker):
 
     # Art. 40 transmission, then closing the case.
     staff.page.get_by_label("Date de transmission").fill("2026-12-01")
-    staff.page.get_by_label("Référence").fill("PARQUET-DIJON-2026-0042")
+    staff.page.locator("#prosecutor-reference").fill("PARQUET-DIJON-2026-0042")
     staff.page.get_by_role("button", name="Enregistrer la transmission").click()
     staff.check("transmitted")
     assert "PARQUET-DIJON-2026-0042" in staff.page.locator("main").inner_text()
