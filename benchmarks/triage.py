@@ -13,7 +13,13 @@ and measures the server time of four pages, in-process through the WSGI test cli
 - the triage queue's first page (default view: open cases, urgent first);
 - a filtered page (region, domain, unassigned);
 - page 1,000 of all referrals, reached by following 999 "next page" links;
-- the page of one of the 20 real referrals (decrypts, writes an audit event).
+- the page of one of the 20 real referrals (decrypts, writes an audit event);
+- each view of the queue (to triage, mine, waiting for the reporter, routed and not
+  yet accepted, to read, closed), kept rows forgotten before every request, so that
+  each one reads and renders its page as after a change;
+- a search by organisation name (POST, blind index; not kept) and by reference.
+
+Every staff page also counts the account's cases to read (the header).
 
 The bulk path writes plaintext metadata with realistic spreads (status, region,
 domain, flags, five years of dates, one blind-index entry each) and placeholder
@@ -59,6 +65,7 @@ from portal.public.intake import Secrets, Submission, submit_referral
 from portal.reference import load_reference_data
 from portal.statistics import tallies
 from portal.statistics.calendar import month_of
+from portal.templating import FRAGMENTS_KEY
 from portal.vocabulary import DOMAINS, REPORTER_ROLES
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -74,6 +81,15 @@ STATUS_WEIGHTS = {
     "closed": 50,
 }
 FILTERED_QUERY = "region=84&domain=alternative_therapies&assigned=nobody"
+#: The queue's views (the links above it).
+VIEWS = {
+    "view_to_triage": "status=to_triage",
+    "view_mine": "assigned=me&status=all",
+    "view_waiting": "status=awaiting_reporter",
+    "view_pending": "pending=y",
+    "view_to_read": "to_read=y&status=all",
+    "view_closed": "status=closed",
+}
 DEEP_PAGE = 1000
 
 
@@ -222,6 +238,7 @@ class BulkReferrals:
             "updated_at": created,
             "assigned_to_id": self.staff_id if status != "new" and rng.random() < 0.1 else None,
             "returned": False,
+            "to_read_since": created if rng.random() < 0.005 else None,
             "closing_reason": "answered" if status == "closed" else None,
             "first_action_at": first_action,
             "closed_at": closed,
@@ -284,11 +301,15 @@ def log_in(client, email: str, password: str, totp_secret: str) -> None:
     assert response.status_code == 302, "login failed"
 
 
-def timed_get(client, url: str, repeat: int) -> list[float]:
+def timed_get(client, url: str, repeat: int, *, forget_kept: bool = False) -> list[float]:
+    """``forget_kept``: the kept fragments are dropped before each request (timed
+    outside), as if the queue had just changed."""
     for _ in range(5):  # warm caches and the connection pool
         assert client.get(url).status_code == 200, url
     timings = []
     for _ in range(repeat):
+        if forget_kept:
+            client.application.extensions[FRAGMENTS_KEY].clear()
         started = time.perf_counter()
         response = client.get(url)
         timings.append(time.perf_counter() - started)
@@ -327,7 +348,26 @@ def measure(client, real_ids: list[str], repeat: int) -> dict:
     for number in range(repeat):
         timings += timed_get(client, f"/bo/signalements/{real_ids[number % len(real_ids)]}", 1)
     results["referral_page"] = summary(timings)
+    for name, query in VIEWS.items():
+        results[name] = summary(timed_get(client, f"/bo/?{query}", repeat, forget_kept=True))
+    # Named by the real referrals, and by about one bulk referral in 20,000.
+    results["search_organisation"] = summary(timed_search(client, "organisation 7", repeat))
+    results["search_reference"] = summary(timed_search(client, real_ids[0], repeat))
     return results
+
+
+def timed_search(client, typed: str, repeat: int) -> list[float]:
+    token = csrf_token(client.get("/bo/recherche").get_data(as_text=True))
+    timings = []
+    for number in range(repeat + 5):
+        started = time.perf_counter()
+        response = client.post("/bo/recherche", data={"csrf_token": token, "query": typed})
+        if number >= 5:  # the first ones warm the caches
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200 and "/bo/signalements/" in response.get_data(
+            as_text=True
+        ), typed
+    return timings
 
 
 def run_backend(backend: str, sizes: list[int], repeat: int) -> dict:

@@ -60,12 +60,22 @@ class QueueFilterForm(TranslatedForm):
     urgent = BooleanField(_l("Immediate danger"))
     minor = BooleanField(_l("Minor involved"))
     health_risk = BooleanField(_l("Health risk"))
+    to_read = BooleanField(_l("To read (mine or nobody's)"))
+    pending = BooleanField(_l("Routed, not yet accepted"))
+    overdue = BooleanField(_l("Overdue"))
     date_from = DateField(_l("Received from"), validators=[Optional(), plausible_date])
     date_to = DateField(_l("Received until"), validators=[Optional(), plausible_date])
 
     def __init__(self, formdata, *, statuses, regions, departements, domains, kinds):
         super().__init__(formdata)
-        self.status.choices = as_choices([("", _l("Open cases")), ("all", _l("All")), *statuses])
+        self.status.choices = as_choices(
+            [
+                ("", _l("Open cases")),
+                ("to_triage", _l("To triage (new or in triage)")),
+                ("all", _l("All")),
+                *statuses,
+            ]
+        )
         self.region.choices = as_choices([("", _l("All")), *regions])
         self.departement.choices = as_choices([("", _l("All")), *departements])
         self.domain.choices = as_choices([("", _l("All")), *domains])

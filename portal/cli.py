@@ -16,9 +16,11 @@ from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy import table as sa_table
+from sqlalchemy.exc import IntegrityError
 
 import crypto
 from portal import accounts, clock, demo, geography
+from portal.casework import deadlines, reminders
 from portal.config import (
     SECRET_NAMES,
     Config,
@@ -137,7 +139,10 @@ def init_command(fresh_start: bool) -> None:
                 "keep a copy of the database before deciding what to do."
             ) from None
         refilled = tallies.rebuild(db.session) if tallies.needs_rebuild(db.session) else None
+        dated = deadlines.fill_missing(db.session)
         db.session.commit()
+    if dated:
+        click.echo(f"Deadlines: {dated} open cases received theirs")
     if refilled is not None:
         click.echo(f"Statistics: the tallies were counted again from the rows ({refilled} tallies)")
     click.echo(
@@ -179,6 +184,34 @@ def retention_run_command(dry_run: bool) -> None:
     retention.forget_freed_pages(db.session)
     db.session.commit()
     click.echo(f"Retention: {len(due)} cases purged")
+
+
+@main.group("reminders")
+def reminders_group() -> None:
+    """Reminders of late answers and the staff's digest (``portal.casework.reminders``)."""
+
+
+@reminders_group.command("run")
+def reminders_run_command() -> None:
+    """Queue today's reminders and digest in the outbox (from a morning timer); running
+    it again the same day queues nothing more."""
+    config = current_app.extensions["portal.config"]
+    try:
+        with current_app.test_request_context(base_url=config.base_url):  # for url_for
+            sent = reminders.run(
+                db.session,
+                clock.today(),
+                lambda routing_id: external_url("partners.case", routing_id=routing_id),
+                lambda query: external_url("backoffice.queue") + "?" + query,
+            )
+        db.session.commit()
+    except IntegrityError:  # another run sent today's digest at the same moment
+        db.session.rollback()
+        sent = reminders.Sent(0, 0)
+    click.echo(
+        f"Reminders: {sent.partner_reminders} late answers reminded, "
+        f"digest to {sent.digests} staff accounts"
+    )
 
 
 @main.group("statistics")

@@ -236,3 +236,9 @@ LINK_LABELS = {
     "duplicate_of": _l("This referral repeats it (duplicate)"),
     "duplicated_by": _l("Repeats this referral (duplicate)"),
 }
+#: What a case waits for, and by which day (``casework.deadlines``).
+DUE_LABELS = {
+    "triage": _l("To be triaged by %(day)s."),
+    "reporter": _l("The reporter's answer is expected by %(day)s."),
+    "acceptance": _l("An association's answer is expected by %(day)s."),
+}

@@ -165,7 +165,9 @@ def test_a_queue_reloaded_unchanged_reads_no_referral(bo_app, group_private_key,
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert _queue_row(again, latest_referral(bo_app).public_id) in first
-    assert statements and not [s for s in statements if re.search(r"FROM referrals\b", s)]
+    # Only the header's count of cases to read looks at referrals (from its index).
+    listing = [s for s in statements if re.search(r"FROM referrals\b", s) and "count(" not in s]
+    assert statements and not listing
 
 
 def test_a_signed_csrf_token_is_reused_for_a_minute(bo_app, group_private_key, clock, monkeypatch):

@@ -28,6 +28,9 @@ from portal.statistics.calendar import month_of
 from tests.casework_helpers import Clock, log_in, make_person
 from tests.conftest import make_config, migrate_and_load
 
+#: Any day: no test referral here has a deadline that matters to the pages.
+TODAY = date(2026, 12, 3)
+
 PARIS = ZoneInfo("Europe/Paris")
 COUNT = 137
 #: Few distinct moments, so that pages end in the middle of a tie on ``created_at``.
@@ -159,7 +162,7 @@ def test_following_next_lists_every_match_exactly_once(queue_world, name, size):
     after = None
     with app.app_context():
         for _ in range(COUNT + 2):
-            page = services.queue_page(db.session, filters, user_id, after, size=size)
+            page = services.queue_page(db.session, filters, user_id, TODAY, after, size=size)
             assert len(page.referrals) <= size
             seen.extend(referral.public_id for referral in page.referrals)
             if page.next_cursor is None:

@@ -18,10 +18,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import Integer, Select, bindparam, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from portal.models import Referral
+from portal.casework import unread
+from portal.models import Referral, Routing
 from portal.models.base import MAX_ROW_ID
 
 OPEN_STATUSES = ("new", "in_triage", "awaiting_reporter")
+#: The status filter's "to triage": what no one has moved on yet.
+TO_TRIAGE_STATUSES = ("new", "in_triage")
 PAGE_SIZE = 50
 #: The columns the queue shows; the ciphertext columns are never loaded.
 LISTED_COLUMNS = (
@@ -34,6 +37,8 @@ LISTED_COLUMNS = (
     Referral.minor_involved,
     Referral.health_risk,
     Referral.returned,
+    Referral.to_read_since,
+    Referral.due_on,
 )
 
 
@@ -55,6 +60,12 @@ class QueueFilters:
     urgent: bool = False
     minor: bool = False
     health_risk: bool = False
+    #: Marked "to read", and the account's or nobody's (``casework.unread``).
+    to_read: bool = False
+    #: Routed, and an association has not answered yet.
+    pending: bool = False
+    #: Past the day its current wait should have ended (``casework.deadlines``).
+    overdue: bool = False
     date_from: date | None = None
     date_to: date | None = None
     #: Days begin at midnight where staff work, as the dates on the pages are shown.
@@ -96,9 +107,12 @@ class QueuePage:
 
 def _filtered(filters: QueueFilters) -> Select:
     query = select(Referral.id, *LISTED_COLUMNS)
-    if filters.status == "":
+    if filters.status == "" and filters.pending:
+        pass  # "routed, not yet accepted" is itself the status asked for
+    elif filters.status in ("", "to_triage"):
+        statuses = OPEN_STATUSES if filters.status == "" else TO_TRIAGE_STATUSES
         # Each status its own parameter: an expanding list is rewritten at each run.
-        query = query.where(Referral.status.in_([literal(status) for status in OPEN_STATUSES]))
+        query = query.where(Referral.status.in_([literal(status) for status in statuses]))
     elif filters.status != "all":
         query = query.where(Referral.status == filters.status)
     for column, value in (
@@ -117,6 +131,15 @@ def _filtered(filters: QueueFilters) -> Select:
         query = query.where(Referral.minor_involved == "yes")
     if filters.health_risk:
         query = query.where(Referral.health_risk.is_(True))
+    if filters.to_read:
+        query = query.where(*unread.for_account())
+    if filters.overdue:
+        query = query.where(Referral.due_on < bindparam("today", type_=Referral.due_on.type))
+    if filters.pending:
+        waiting = select(Routing.id).where(
+            Routing.referral_id == Referral.id, Routing.status == "pending"
+        )
+        query = query.where(Referral.status == "routed", waiting.exists())
     if filters.date_from:
         start = datetime.combine(filters.date_from, time(), filters.zone).astimezone(UTC)
         query = query.where(Referral.created_at >= start)
@@ -150,6 +173,7 @@ def queue_page(
     session: Session,
     filters: QueueFilters,
     user_id: int,
+    today: date,
     after: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> QueuePage:
@@ -159,7 +183,7 @@ def queue_page(
         if after is not None and after.urgent is False and urgent:
             continue  # the urgent part was already shown
         after_cursor = after is not None and after.urgent is urgent
-        values = {"user_id": user_id, "wanted": size + 1 - len(rows)}
+        values = {"user_id": user_id, "today": today, "wanted": size + 1 - len(rows)}
         if after_cursor:
             values.update(after_created_at=after.created_at, after_id=after.id)
         statement = _phase_statement(filters, urgent, after_cursor)

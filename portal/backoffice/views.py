@@ -34,7 +34,7 @@ from forms.casework import (
 from portal import clock, reference
 from portal.auth import signed_in_account
 from portal.backoffice import bp, services
-from portal.casework import access, routing, search, status_counts, workflow
+from portal.casework import access, routing, search, status_counts, unread, workflow
 from portal.casework.responses import (
     attachment_response,
     commit_keeping_what_is_loaded,
@@ -49,7 +49,9 @@ from portal.vocabulary import (
     CLOSING_REASON_LABELS,
     DECLINE_REASON_LABELS,
     DOMAINS,
+    DUE_LABELS,
     KINDS,
+    LANGUAGES,
     LINK_LABELS,
     REPORTER_ROLES,
     SEARCH_MATCH_LABELS,
@@ -127,6 +129,9 @@ def queue() -> str:
             urgent=form.urgent.data,
             minor=form.minor.data,
             health_risk=form.health_risk.data,
+            to_read=form.to_read.data,
+            pending=form.pending.data,
+            overdue=form.overdue.data,
             date_from=form.date_from.data,
             date_to=form.date_to.data,
             # Flask-Babel gives a pytz zone, which ``datetime.combine`` would apply
@@ -135,16 +140,17 @@ def queue() -> str:
         )
     after = services.Cursor.decode(request.args.get("after", ""))
     state = status_counts.queue_state(db.session)
+    today = clock.today()
 
     def listing() -> tuple[services.QueuePage, str | None]:
         """Read only when the rows are not kept for this state of the queue."""
-        page = services.queue_page(db.session, filters, account.user_id, after)
+        page = services.queue_page(db.session, filters, account.user_id, today, after)
         if page.next_cursor is None:
             return page, None
         next_args = carried_query() | {"after": page.next_cursor.encode()}
         return page, url_for("backoffice.queue", **next_args)
 
-    mine = account.user_id if filters.assigned == "me" else None
+    mine = account.user_id if filters.assigned == "me" or filters.to_read else None
     return render_template(
         "backoffice/queue.html",
         form=form,
@@ -152,7 +158,9 @@ def queue() -> str:
         counts=state.counts,
         listing=listing,
         # The query gives the filters, the page and the next link's own query.
-        listing_key=(state.version, request.query_string, mine),
+        # "Overdue" changes with the day.
+        listing_key=(state.version, request.query_string, mine, today),
+        today=today,
         **_queue_labels(),
         **_queue_links(),
     )
@@ -236,6 +244,7 @@ def referral(public_id: str) -> str:
     routings = db.session.scalars(
         select(Routing).where(Routing.referral_id == referral.id).order_by(Routing.id)
     ).all()
+    unread.seen(referral)
     commit_keeping_what_is_loaded()
     statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
     return render_template(
@@ -273,6 +282,7 @@ def referral(public_id: str) -> str:
         closing_labels=CLOSING_REASON_LABELS,
         decline_labels=DECLINE_REASON_LABELS,
         link_labels=LINK_LABELS,
+        due_labels=DUE_LABELS,
         domain_labels=DOMAINS,
         role_labels=REPORTER_ROLES,
         kind_labels=KINDS,
@@ -417,7 +427,12 @@ def message(public_id: str) -> str | Response:
     form = MessageForm(prefix="message")
     if form.validate_on_submit():
         workflow.ask_reporter(
-            db.session, referral, data_key_or_403(account, referral), account.user, form.body.data
+            db.session,
+            referral,
+            data_key_or_403(account, referral),
+            account.user,
+            form.body.data,
+            {lang: external_url("public.follow_up", lang=lang) for lang in LANGUAGES},
         )
         db.session.commit()
         flash(_("The message was sent. The reporter reads it on the follow-up page."), "success")

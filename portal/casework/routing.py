@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 import crypto
+from portal.casework import deadlines, notices, unread
 from portal.casework.workflow import change_status, start_triage_if_new
 from portal.models import (
     Association,
@@ -131,6 +132,7 @@ def route(
         created_at=now,
         updated_at=now,
     )
+    deadlines.on_routed(routing, deadlines.paris_day(now))
     session.add(routing)
     session.add(
         KeyGrant(
@@ -159,6 +161,7 @@ def route(
     start_triage_if_new(session, referral, actor.actor)
     if referral.status != "routed":
         change_status(session, referral, "routed", actor.actor)
+    deadlines.on_routings_changed(session, referral)
     referral.returned = False
     _notify_members(session, association, case_url(routing.id))
     return routing
@@ -174,16 +177,11 @@ def _notify_members(session: Session, association: Association, case_url: str) -
 
 
 def _routed_notification(case_url: str) -> tuple[str, str]:
-    """Subject and body in every language of the portal, French first: the portal does
-    not know which language an association's members read. A link, never content."""
-    subjects, paragraphs = [], []
-    for language in LANGUAGES:
-        with force_locale(language):
-            subjects.append(gettext("Miviludes: a case was routed to your association"))
-            paragraphs.append(
-                gettext("Miviludes routed a new case to your association. Log in to read it:")
-            )
-    return " / ".join(subjects), "\n\n".join(paragraphs) + f"\n\n{case_url}\n"
+    return notices.bilingual(
+        _l("Miviludes: a case was routed to your association"),
+        _l("Miviludes routed a new case to your association. Log in to read it:"),
+        dict.fromkeys(LANGUAGES, case_url),
+    )
 
 
 def _drop_grant(session: Session, routing: Routing) -> None:
@@ -210,6 +208,7 @@ def withdraw(session: Session, routing: Routing, actor: User) -> None:
         details={"routing": routing.id},
     )
     _return_to_triage_if_unrouted(session, referral, actor.actor)
+    deadlines.on_routings_changed(session, referral)
 
 
 def _return_to_triage_if_unrouted(session: Session, referral: Referral, actor: str) -> None:
@@ -233,6 +232,8 @@ def _move(
     elif status == "closed":
         routing.closed_at = routing.updated_at
     referral = session.get(Referral, routing.referral_id)
+    if not actor.is_miviludes:
+        unread.mark(referral)  # the association's decision
     record_event(
         session,
         actor=actor.actor,
@@ -264,7 +265,8 @@ def closing_text(referral: Referral, data_key: bytes, routing: Routing) -> str |
 
 
 def accept(session: Session, routing: Routing, actor: User) -> None:
-    _move(session, routing, "accepted", actor)
+    referral = _move(session, routing, "accepted", actor)
+    deadlines.on_routings_changed(session, referral)
     session.flush()
 
 
@@ -288,6 +290,7 @@ def decline(
     referral.returned = True
     session.flush()
     _return_to_triage_if_unrouted(session, referral, actor.actor)
+    deadlines.on_routings_changed(session, referral)
 
 
 def close(

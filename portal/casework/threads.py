@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import crypto
+from portal.casework import unread
 from portal.models import Message, Referral, utcnow
 
 AUTHORS = ("reporter", "miviludes")
@@ -44,6 +45,8 @@ def post_message(
         created_at=utcnow(),
     )
     referral.messages.append(message)
+    if author == "reporter":
+        unread.mark(referral)
     session.flush()
     return message
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 import crypto
+from portal.casework import deadlines, notices, unread
 from portal.casework.access import note_place, referral_place
 from portal.casework.threads import post_message
 from portal.models import Note, Referral, ReferralLink, User, utcnow
@@ -81,6 +83,7 @@ def change_status(
     referral.closing_reason = closing_reason if status == "closed" else None
     referral.updated_at = utcnow()
     referral.closed_at = referral.updated_at if status == "closed" else None
+    deadlines.on_status(session, referral, previous, deadlines.paris_day(referral.updated_at))
     details: dict[str, object] = {"from": previous, "to": status}
     if closing_reason and status == "closed":
         details["reason"] = closing_reason
@@ -237,6 +240,8 @@ def add_note(
         created_at=utcnow(),
     )
     session.add(note)
+    if not author.is_miviludes:
+        unread.mark(referral)
     record_event(
         session,
         actor=author.actor,
@@ -249,11 +254,27 @@ def add_note(
 
 
 def ask_reporter(
-    session: Session, referral: Referral, data_key: bytes, author: User, body: str
+    session: Session,
+    referral: Referral,
+    data_key: bytes,
+    author: User,
+    body: str,
+    follow_up_links: Mapping[str, str] | None = None,
 ) -> None:
-    """A message to the reporter; a case in triage then waits for the answer."""
+    """A message to the reporter; a case in triage then waits for the answer. With
+    the follow-up page's links, a reporter who agreed to be contacted by e-mail is
+    told that a message waits."""
     post_message(session, referral, data_key, "miviludes", body)
-    record_event(session, actor=author.actor, action="message.send", target=_target(referral))
+    notified = follow_up_links is not None and notices.notify_reporter(
+        session, referral, data_key, follow_up_links
+    )
+    record_event(
+        session,
+        actor=author.actor,
+        action="message.send",
+        target=_target(referral),
+        details={"reporter_notified": notified},
+    )
     start_triage_if_new(session, referral, author.actor)
     if referral.status == "in_triage":
         change_status(session, referral, "awaiting_reporter", author.actor)

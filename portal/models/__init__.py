@@ -14,6 +14,7 @@ from portal.models.accounts import (
     LoginSession,
     Membership,
     OutboxEmail,
+    StaffDigest,
     User,
 )
 from portal.models.associations import Association, AssociationCoverage
@@ -68,6 +69,7 @@ __all__ = [
     "Region",
     "RetentionRule",
     "Routing",
+    "StaffDigest",
     "StatisticsTally",
     "StatusCount",
     "User",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -144,3 +144,15 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(200), default="")
+    #: A reporter's address: erased once sent, or once the attempts are used up.
+    forget_recipient: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class StaffDigest(Base):
+    """The day a daily digest went to staff: ``portal reminders run`` sends one a day,
+    however often it runs."""
+
+    __tablename__ = "staff_digests"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,7 +36,7 @@ QUEUE_FILTER_COLUMNS = (
 #: What the queue shows and does not filter on: at the end of both queue indexes too,
 #: so that a page is read from an index alone, without a lookup of each row (a row
 #: holds its ciphertext; 51 lookups were 40 % of a page's database time).
-QUEUE_SHOWN_COLUMNS = ("public_id", "returned")
+QUEUE_SHOWN_COLUMNS = ("public_id", "returned", "to_read_since", "due_on")
 #: What the statistics count (DESIGN §3: plaintext metadata only), after the month and
 #: the moment of receipt: a period's figures are read from this index alone.
 STATISTICS_COLUMNS = (
@@ -81,6 +81,8 @@ class Referral(Base):
             *QUEUE_SHOWN_COLUMNS,
         ),
         Index("ix_referrals_statistics", "month", "created_at", *STATISTICS_COLUMNS),
+        #: "To read" for an account: few rows carry the mark.
+        Index("ix_referrals_to_read", "to_read_since", "assigned_to_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +111,13 @@ class Referral(Base):
     )
     #: An association declined the case: it is back in the queue and flagged.
     returned: Mapped[bool] = mapped_column(default=False)
+    #: Since when something came that staff have not read (the reporter's answer, an
+    #: association's note or decision): cleared when staff open the case.
+    to_read_since: Mapped[datetime | None] = mapped_column()
+    #: The day the case's current wait should end, and what it waits for: "triage",
+    #: "reporter" or "acceptance" (``portal.casework.deadlines``).
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_kind: Mapped[str | None] = mapped_column(String(20))
     #: The first thing a staff member did with it (took, classified, assigned, moved it
     #: on): the statistics' delay to a first action.
     first_action_at: Mapped[datetime | None] = mapped_column(active_history=True)

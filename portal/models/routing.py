@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.associations import Association
@@ -50,6 +50,10 @@ class Routing(Base):
     responded_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: When the association closed the case with an outcome.
     closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
+    #: The day the association should have answered by (``casework.deadlines``).
+    accept_due: Mapped[date | None] = mapped_column(Date)
+    #: The last day a reminder of a late answer went to its members.
+    reminded_on: Mapped[date | None] = mapped_column(Date)
     #: Why the association declined (``vocabulary.DECLINE_REASON_LABELS``), counted.
     decline_reason: Mapped[str | None] = mapped_column(String(30), active_history=True)
     #: What came of the case with the association (``vocabulary.CLOSING_REASON_LABELS``).

@@ -15,7 +15,7 @@ from forms.casework import (
     NoteForm,
 )
 from forms.partners import CharterForm
-from portal import charter
+from portal import charter, clock
 from portal.auth import signed_in_account
 from portal.auth.views import safe_next
 from portal.casework import access, routing, workflow
@@ -66,6 +66,7 @@ def cases() -> str:
     return render_template(
         "partners/cases.html",
         rows=rows,
+        today=clock.today(),
         routing_labels=ROUTING_STATUS_LABELS,
         domain_labels=DOMAINS,
     )

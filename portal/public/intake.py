@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto.params import RECEIPT_ALPHABET
 from portal.attachments import CleanFile
+from portal.casework import deadlines
 from portal.config import Config
 from portal.keyring import IntakeKeys
 from portal.models import (
@@ -232,6 +233,7 @@ def submit_referral(
             )
         ],
     )
+    deadlines.on_received(referral)
     session.add(referral)
     for file in submission.files:
         add_attachment(session, referral, data_key, file)

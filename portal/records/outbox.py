@@ -22,8 +22,14 @@ MAX_ATTEMPTS = 10
 SMTP_TIMEOUT_SECONDS = 10
 
 
-def queue_email(session: Session, recipient: str, subject: str, body: str) -> OutboxEmail:
-    email = OutboxEmail(recipient=recipient, subject=subject, body=body)
+def queue_email(
+    session: Session, recipient: str, subject: str, body: str, *, forget_recipient: bool = False
+) -> OutboxEmail:
+    """``forget_recipient``: a reporter's address, erased from the row once the message
+    is sent or can no longer be (it is in clear only while it waits)."""
+    email = OutboxEmail(
+        recipient=recipient, subject=subject, body=body, forget_recipient=forget_recipient
+    )
     session.add(email)
     session.flush()
     return email
@@ -101,5 +107,8 @@ def deliver_pending(session: Session, smtp_url: str, sender: str, console=None) 
         if client is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 client.quit()
+        for email in pending:
+            if email.forget_recipient and (email.sent_at or email.attempts >= MAX_ATTEMPTS):
+                email.recipient = ""
     session.flush()
     return sent, failed

@@ -76,6 +76,7 @@ QUEUE_COLUMNS = (
     "minor_involved",
     "health_risk",
     "returned",
+    "to_read_since",
     "assigned_to_id",
 )
 ROUTING_COUNTED = (
@@ -228,11 +229,15 @@ def _count_flush(session: Session, _context) -> None:
 
 def _queue_touched(session: Session) -> set[str]:
     """The statuses (before and after) of the referrals this flush adds or changes in
-    a way the triage queue shows (a deletion always moves a count)."""
+    a way the triage queue shows (a deletion always moves a count), and "routed" when
+    a routing changes."""
     touched = {instance.status for instance in session.new if isinstance(instance, Referral)}
     for instance in session.dirty:
         if isinstance(instance, Referral) and _changed(instance, QUEUE_COLUMNS):
             touched.update((_before(instance)("status"), instance.status))
+    # The queue's "routed, not yet accepted" reads the routings of routed referrals.
+    if any(isinstance(i, Routing) for i in (*session.new, *session.dirty, *session.deleted)):
+        touched.add("routed")
     return touched
 
 
