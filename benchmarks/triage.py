@@ -15,7 +15,7 @@ and measures the server time of four pages, in-process through the WSGI test cli
 - page 1,000 of all referrals, reached by following 999 "next page" links;
 - the page of one of the 20 real referrals (decrypts, writes an audit event);
 - each view of the queue (to triage, mine, waiting for the reporter, routed and not
-  yet accepted, to read, closed), kept rows forgotten before every request, so that
+  yet accepted, to read, overdue, closed), kept rows forgotten before every request, so that
   each one reads and renders its page as after a change;
 - a search by organisation name (POST, blind index; not kept) and by reference.
 
@@ -57,6 +57,7 @@ import sqlalchemy as sa
 import crypto
 from benchmarks.intake import percentile
 from portal import accounts, create_app
+from portal.casework import deadlines
 from portal.config import Config
 from portal.extensions import db
 from portal.keyring import initialise_keys, intake_keys
@@ -88,6 +89,7 @@ VIEWS = {
     "view_waiting": "status=awaiting_reporter",
     "view_pending": "pending=y",
     "view_to_read": "to_read=y&status=all",
+    "view_overdue": "overdue=y&status=all",
     "view_closed": "status=closed",
 }
 DEEP_PAGE = 1000
@@ -239,6 +241,7 @@ class BulkReferrals:
             "assigned_to_id": self.staff_id if status != "new" and rng.random() < 0.1 else None,
             "returned": False,
             "to_read_since": created if rng.random() < 0.005 else None,
+            **self._deadline(status, created, first_action),
             "closing_reason": "answered" if status == "closed" else None,
             "first_action_at": first_action,
             "closed_at": closed,
@@ -246,6 +249,23 @@ class BulkReferrals:
             "lookup_token": os.urandom(32),
             "reporter_wrapped_key": self.wrapped_key,
             "document": self.documents[number % len(self.documents)],
+        }
+
+    @staticmethod
+    def _deadline(status: str, created, first_action) -> dict:
+        """As the casework sets them (most are long past: five years of cases)."""
+        waits = {
+            "new": ("triage", created, deadlines.TRIAGE_WORKING_DAYS),
+            "in_triage": ("triage", created, deadlines.TRIAGE_WORKING_DAYS),
+            "awaiting_reporter": ("reporter", first_action, deadlines.REPORTER_WORKING_DAYS),
+            "routed": ("acceptance", first_action, deadlines.ACCEPTANCE_WORKING_DAYS),
+        }
+        if status not in waits:
+            return {"due_on": None, "due_kind": None}
+        kind, start, days = waits[status]
+        return {
+            "due_on": deadlines.working_days_after(deadlines.paris_day(start), days),
+            "due_kind": kind,
         }
 
     def grow_to(self, total_bulk: int) -> float:

@@ -219,7 +219,7 @@ def find() -> str | tuple[str, int]:
     index_key = current_app.extensions["portal.config"].key_bytes("blind_index_key")
     try:
         query, found = search.search(db.session, account.user, index_key, form.query.data)
-        db.session.commit()
+        commit_keeping_what_is_loaded()  # the page shows the rows found, as found
     except SQLAlchemyError:
         # Down, locked, read-only: the page comes back with what was typed.
         db.session.rollback()

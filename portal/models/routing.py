@@ -31,6 +31,9 @@ class Routing(Base):
             "responded_at",
             "closed_at",
         ),
+        #: The routings still waiting for an answer: the queue's "routed, not yet
+        #: accepted" and the reminders read them from here.
+        Index("ix_routings_waiting", "status", "referral_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
