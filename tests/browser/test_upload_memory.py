@@ -11,8 +11,11 @@ from tests.conftest import make_config
 from tests.servers import assert_no_traceback, start_production_server
 from tests.test_isolation import big_photo
 
-#: Issue 9: a worker at about 100 MB normally; 410 MB after such a photo before.
-MAX_WORKER_RSS_MB = 150
+#: Issue 9: a worker at about 100 MB normally; 410 MB after such a photo before. Issue
+#: 13's deadlines load the `holidays` package at the first referral (about 17 MB): the
+#: worker is warmed by a plain referral first, and the photo may add little to it.
+MAX_WORKER_RSS_MB = 175
+MAX_GROWTH_MB = 40
 
 
 def _workers(master_pid: int) -> list[int]:
@@ -35,7 +38,12 @@ def test_a_worker_stays_small_after_a_20_megapixel_photo(browser, database_url, 
         context = new_context(browser, javascript=True)
         page = context.new_page()
         page.goto(server.url + "/fr/signaler")
-        print(f"worker RSS before: {_rss_mb(worker):.0f} MB")
+        fill_referral(page)  # a plain referral first: what every worker loads anyway
+        page.get_by_role("button", name="Envoyer ma demande").click()
+        page.wait_for_load_state()
+        page.goto(server.url + "/fr/signaler")
+        before = _rss_mb(worker)
+        print(f"worker RSS before: {before:.0f} MB")
         fill_referral(page)
         page.set_input_files(
             "#attachments",
@@ -48,6 +56,7 @@ def test_a_worker_stays_small_after_a_20_megapixel_photo(browser, database_url, 
         assert _workers(server.process.pid) == [worker]  # the same worker took it
         rss = _rss_mb(worker)
         print(f"worker RSS after a 20-MP photo: {rss:.0f} MB")
+        assert rss - before < MAX_GROWTH_MB
         assert rss < MAX_WORKER_RSS_MB
     finally:
         server.stop()
