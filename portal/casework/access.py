@@ -184,11 +184,7 @@ def open_referral(
     document = json.loads(
         crypto.open_item(data_key, referral_place(referral, "document"), referral.document)
     )
-    identity = None
-    if with_identity and referral.identity is not None:
-        identity = json.loads(
-            crypto.open_item(data_key, referral_place(referral, "identity"), referral.identity)
-        )
+    identity = read_identity(referral, data_key) if with_identity else None
     notes = [
         NoteView(
             note.audience,
@@ -260,6 +256,14 @@ def open_attachment(
         details["cleaned"],
         crypto.open_chunks(data_key, place, blobs),
     )
+
+
+def read_identity(referral: Referral, data_key: bytes) -> dict | None:
+    """The reporter's name and contact details, when they gave any."""
+    if referral.identity is None:
+        return None
+    place = referral_place(referral, "identity")
+    return json.loads(crypto.open_item(data_key, place, referral.identity))
 
 
 def related_referrals(session: Session, referral: Referral) -> list[Referral]:

@@ -4,15 +4,13 @@ know which language the person reads."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-import crypto
-from portal.casework.access import referral_place
+from portal.casework.access import read_identity
 from portal.models import Referral
 from portal.records import outbox
 from portal.vocabulary import LANGUAGES
@@ -36,11 +34,8 @@ def notify_reporter(
     message waits. The address is read here, in the request of the staff member who
     wrote (the public server never can), and the outbox forgets it once sent. The
     subject does not name Miviludes: someone else may read the reporter's mailbox."""
-    if not referral.contact_allowed or referral.identity is None:
-        return False
-    place = referral_place(referral, "identity")
-    identity = json.loads(crypto.open_item(data_key, place, referral.identity))
-    address = (identity.get("email") or "").strip()
+    identity = read_identity(referral, data_key) if referral.contact_allowed else None
+    address = ((identity or {}).get("email") or "").strip()
     if not address:
         return False
     subject, body = bilingual(

@@ -43,8 +43,8 @@ def understand(index_key: bytes, typed: str) -> Query:
         return Query(reference=typed.upper())
     if "@" in typed:
         made = [(crypto.email_token(index_key, typed), "email")]
-    elif _PHONE.fullmatch(typed) and crypto.phone_token(index_key, typed):
-        made = [(crypto.phone_token(index_key, typed), "phone")]
+    elif _PHONE.fullmatch(typed) and (phone := crypto.phone_token(index_key, typed)):
+        made = [(phone, "phone")]
     elif _HOST.fullmatch(typed):
         made = [
             (crypto.host_token(index_key, typed), "website"),
