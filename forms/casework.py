@@ -7,7 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -15,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from forms.base import TranslatedForm
 from forms.validators import plausible_date
-from forms.widgets import as_choices
+from forms.widgets import MultiCheckboxField, as_choices
 from portal.urls import REFERENCE
 from portal.vocabulary import CLOSING_REASON_LABELS, DECLINE_REASON_LABELS, MINOR_ANSWERS
 
@@ -63,11 +65,13 @@ class QueueFilterForm(TranslatedForm):
     to_read = BooleanField(_l("To read (mine or nobody's)"))
     pending = BooleanField(_l("Routed, not yet accepted"))
     overdue = BooleanField(_l("Overdue"))
+    tag = SelectField(_l("Tag"), validators=[Optional()])
     date_from = DateField(_l("Received from"), validators=[Optional(), plausible_date])
     date_to = DateField(_l("Received until"), validators=[Optional(), plausible_date])
 
-    def __init__(self, formdata, *, statuses, regions, departements, domains, kinds):
+    def __init__(self, formdata, *, statuses, regions, departements, domains, kinds, tags):
         super().__init__(formdata)
+        self.tag.choices = as_choices([("", _l("All")), *tags])
         self.status.choices = as_choices(
             [
                 ("", _l("Open cases")),
@@ -237,5 +241,94 @@ class SearchForm(FlaskForm):
         validators=[
             DataRequired(_l("Type what you are looking for.")),
             Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+#: The most cases one bulk action may touch: a page of the queue.
+BULK_MOST = 50
+#: What a bulk action may do, by the button pressed.
+BULK_ACTIONS = ("assign", "tag", "status")
+#: The bulk assignment's value for "take the case off whoever has it".
+NOBODY = "nobody"
+
+
+class BulkForm(FlaskForm):
+    """One action on the cases ticked in the queue. Each button names its action; the
+    fields the other buttons use are ignored."""
+
+    references = SelectMultipleField(_l("Referrals"), validate_choice=False)
+    action = SelectField(choices=as_choices((action, action) for action in BULK_ACTIONS))
+    assignee = SelectField(_l("Assign to"), validators=[Optional()])
+    tag = SelectField(_l("Add the tag"), validators=[Optional()])
+    status = SelectField(_l("Change the status to"), validators=[Optional()])
+    closing_reason = SelectField(
+        _l("Reason for closing"),
+        description=_l("A duplicate is closed from its own page, where the original is named."),
+        validators=[Optional()],
+        choices=as_choices(
+            [("", "—"), *[(k, v) for k, v in CLOSING_REASON_LABELS.items() if k != "duplicate"]]
+        ),
+    )
+    #: The queue's filters, to go back to the same view afterwards.
+    back = HiddenField()
+
+    def __init__(self, *args, staff, tags, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignee.choices = as_choices([("", "—"), (NOBODY, _l("Nobody (the team)")), *staff])
+        self.tag.choices = as_choices([("", "—"), *tags])
+        self.status.choices = as_choices([("", "—"), *statuses])
+
+    def validate(self, extra_validators=None) -> bool:
+        # The rules that depend on the button pressed, here: an empty optional field
+        # stops its own checks.
+        valid = super().validate(extra_validators)
+        chosen = self.references.data or []
+        if not chosen:
+            self.references.errors.append(_l("Tick at least one referral."))
+        elif len(chosen) > BULK_MOST:
+            self.references.errors.append(_l("At most 50 referrals at once."))
+        elif not all(REFERENCE.fullmatch(reference) for reference in chosen):
+            self.references.errors.append(_l("A reference looks like 2026-7K3PQ0."))
+        wanted = {
+            "assign": (self.assignee, _l("Choose who the referrals go to.")),
+            "tag": (self.tag, _l("Choose the tag to add.")),
+            "status": (self.status, _l("Choose the new status.")),
+        }
+        field, message = wanted.get(self.action.data, (None, None))
+        if field is not None and not field.data:
+            field.errors.append(message)
+        closing = self.action.data == "status" and self.status.data == "closed"
+        if closing and not self.closing_reason.data:
+            self.closing_reason.errors.append(_l("To close, choose a reason."))
+        return valid and not any(f.errors for f in self)
+
+
+class CaseTagsForm(FlaskForm):
+    tags = MultiCheckboxField(_l("Tags"), validate_choice=True)
+
+    def __init__(self, *args, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tags.choices = as_choices(tags)
+
+
+class SavedFilterForm(FlaskForm):
+    name = StringField(
+        _l("Name of this view"),
+        validators=[
+            DataRequired(_l("Give this view a name.")),
+            Length(max=60, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    #: The filters' query string, checked again by the queue's filter form.
+    query = HiddenField(validators=[Length(max=1000)])
+
+
+class TagForm(FlaskForm):
+    name = StringField(
+        _l("New tag"),
+        validators=[
+            DataRequired(_l("Give the tag a name.")),
+            Length(max=40, message=_l("At most %(max)d characters.")),
         ],
     )

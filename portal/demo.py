@@ -28,6 +28,7 @@ from portal.models import (
     Association,
     Departement,
     KeyGrant,
+    Note,
     OutboxEmail,
     Referral,
     Routing,
@@ -372,6 +373,7 @@ def _backdate(session: Session, referral: Referral, rng: random.Random, now: dat
         referral.first_action_at = created + span * rng.uniform(0.02, 0.3)
     if referral.closed_at is not None:
         referral.closed_at = referral.updated_at
+    _spread_writing(session, referral, referral.first_action_at or created, referral.updated_at)
     for routed in session.scalars(select(Routing).where(Routing.referral_id == referral.id)):
         routed.created_at = referral.first_action_at or created
         answer = routed.created_at + (referral.updated_at - routed.created_at) * rng.uniform(
@@ -383,6 +385,15 @@ def _backdate(session: Session, referral: Referral, rng: random.Random, now: dat
         if routed.closed_at is not None:
             routed.closed_at = referral.updated_at
             routed.updated_at = referral.updated_at
+
+
+def _spread_writing(session: Session, referral: Referral, start: datetime, end: datetime) -> None:
+    """Messages and notes, in the order they were written, between the first action
+    and the last change: a demo thread reads as it would have happened."""
+    notes = session.scalars(select(Note).where(Note.referral_id == referral.id)).all()
+    written = sorted([*referral.messages, *notes], key=lambda item: (item.created_at, item.id))
+    for position, item in enumerate(written, start=1):
+        item.created_at = start + (end - start) * position / (len(written) + 1)
 
 
 def seed(

@@ -111,3 +111,24 @@ def region_choices(session: Session) -> list[tuple[str, str]]:
         "portal.region_choices",
         lambda: [(r.code, r.name) for r in session.scalars(select(Region).order_by(Region.name))],
     )
+
+
+@dataclass(frozen=True)
+class PlaceNames:
+    """How pages name the territories a referral carries as codes."""
+
+    departements: dict[str, str]
+    regions: dict[str, str]
+
+
+def place_names(session: Session) -> PlaceNames:
+    return PlaceNames(departement_labels(session), region_names(session))
+
+
+def departement_labels(session: Session) -> dict[str, str]:
+    """Code → "21 – Côte-d'Or": how a page names a département (never its bare code)."""
+    return once_per_process("portal.departement_labels", lambda: dict(departement_choices(session)))
+
+
+def region_names(session: Session) -> dict[str, str]:
+    return once_per_process("portal.region_names", lambda: dict(region_choices(session)))

@@ -236,6 +236,7 @@ def client(app):
 def world(tmp_path_factory, database_url, group_private_key):
     """Logged-in clients of every role and real ids: a referral routed to association A,
     its attachment, a file of the reporter's reply (the thread's), the routing."""
+    from portal.casework import saved_filters, tags
     from tests.casework_helpers import (
         ASSOCIATION_A,
         ASSOCIATION_B,
@@ -289,7 +290,12 @@ def world(tmp_path_factory, database_url, group_private_key):
             "file_format": "xlsx",
             "staff_id": people["staff"].user_id,
             "user_ids": {name: person.user_id for name, person in people.items()},
+            "tag_id": tags.create(db.session, f"matrice {uuid.uuid4().hex[:8]}", "system").id,
+            "saved_id": saved_filters.save(
+                db.session, db.session.get(User, people["staff"].user_id), "Ma vue", "urgent=y"
+            ).id,
         }
+        db.session.commit()
     clients = {"anonymous": app.test_client()}
     for name in people:
         client = app.test_client()

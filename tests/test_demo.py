@@ -15,7 +15,7 @@ from portal.cli import main
 from portal.config import Config
 from portal.demo import PARTNER_A, PARTNER_B
 from portal.extensions import db
-from portal.models import Association, Referral, Routing, User
+from portal.models import Association, Note, Referral, Routing, User
 
 
 def _demo_instance(databases, tmp_path, monkeypatch) -> CliRunner:
@@ -90,6 +90,14 @@ def test_demo_seed_creates_working_accounts_and_cases_once(databases, tmp_path, 
             for referral in visible:  # the partner's own key really opens its cases
                 assert len(open_data_key(db.session, user, private_key, referral)) == 32
         assert db.session.scalar(select(User.id).where(User.disabled.is_(True))) is None
+        # Messages and notes are dated within their referral's timeline, in order.
+        written = 0
+        for referral in referrals:
+            notes = db.session.scalars(select(Note).where(Note.referral_id == referral.id))
+            moments = [item.created_at for item in (*referral.messages, *notes)]
+            written += len(moments)
+            assert all(referral.created_at <= m <= referral.updated_at for m in moments)
+        assert written > 20
 
 
 def test_demo_seed_refuses_a_real_installation_and_a_bad_kit(databases, tmp_path, monkeypatch):

@@ -27,7 +27,9 @@ def _signed_in(app, group_private_key, clock, role: str, association: str | None
 
 
 def _queue_row(page: str, public_id: str) -> str:
-    return re.search(rf"<tr>\s*<td><a href=\"[^\"]*{public_id}\">.*?</tr>", page, re.S).group(0)
+    return re.search(
+        rf"<tr>(?:(?!</tr>).)*<td><a href=\"[^\"]*{public_id}\">.*?</tr>", page, re.S
+    ).group(0)
 
 
 def test_a_fragment_is_rendered_once_per_key_and_language(app):
@@ -73,9 +75,13 @@ def test_each_account_sees_its_own_name_token_and_menu(bo_app, group_private_key
     adviser_page = adviser_client.get("/bo/").get_data(as_text=True)
     partner_page = partner_client.get("/partenaires/").get_data(as_text=True)
 
-    assert admin.email in admin_page and adviser.email not in admin_page
-    assert adviser.email in adviser_page and admin.email not in adviser_page
-    assert partner.email in partner_page and admin.email not in partner_page
+    # The header names the reader (the queue's bulk action lists every adviser below).
+    admin_header, adviser_header, partner_header = (
+        page.split("<main")[0] for page in (admin_page, adviser_page, partner_page)
+    )
+    assert admin.email in admin_header and adviser.email not in admin_header
+    assert adviser.email in adviser_header and admin.email not in adviser_header
+    assert partner.email in partner_header and admin.email not in partner_page
     assert "/bo/admin/comptes" in admin_page and "/bo/admin/comptes" not in adviser_page
     assert "/bo/" not in partner_page.replace("/bo/admin/comptes", "")
     assert csrf_token(admin_page) != csrf_token(adviser_page)

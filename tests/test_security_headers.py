@@ -27,6 +27,8 @@ SAMPLE_ARGUMENTS = {
     "association_id": "1",
     "departement": "21",
     "token": "an-invitation-token-that-was-never-issued",
+    "saved_id": "1",
+    "tag_id": "1",
 }
 
 

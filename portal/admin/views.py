@@ -17,14 +17,14 @@ from forms.admin import (
     RetentionRulesForm,
     RoleForm,
 )
-from forms.casework import ConfirmForm
+from forms.casework import ConfirmForm, TagForm
 from portal import accounts, charter, clock, directory, invitations
 from portal.admin import bp
 from portal.auth import signed_in_account
-from portal.casework import access
+from portal.casework import access, tags
 from portal.casework.responses import data_key_or_403
 from portal.extensions import db
-from portal.models import Association, Region, User
+from portal.models import Association, Region, Tag, User
 from portal.public.pages import pages
 from portal.records import journal, retention
 from portal.records.audit import audit_key, record_event, verify_chain
@@ -587,3 +587,66 @@ def partner_activity(association_id: int) -> Response:
         "success",
     )
     return redirect(url_for("admin.partner", association_id=association.id))
+
+
+def _tags_page(form: TagForm, status: int = 200) -> tuple[str, int]:
+    return (
+        render_template(
+            "admin/tags.html",
+            form=form,
+            tags=tags.every_tag(db.session),
+            usage=tags.usage(db.session),
+            confirm_form=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/etiquettes", endpoint="tags")
+def tags_page() -> tuple[str, int]:
+    return _tags_page(TagForm())
+
+
+@bp.route("/etiquettes", methods=["POST"], endpoint="create_tag")
+def create_tag() -> Response | tuple[str, int]:
+    form = TagForm()
+    if not form.validate_on_submit():
+        return _tags_page(form, 422)
+    try:
+        tags.create(db.session, form.name.data, signed_in_account().user.actor)
+        db.session.commit()
+    except tags.TagRefused:
+        db.session.rollback()
+        form.name.errors.append(_("A tag of this name exists already."))
+        return _tags_page(form, 422)
+    flash(_("The tag was created."), "success")
+    return redirect(url_for("admin.tags"))
+
+
+def _tag_or_404(tag_id: int) -> Tag:
+    tag = db.session.get(Tag, tag_id)
+    if tag is None:
+        abort(404)
+    return tag
+
+
+@bp.route("/etiquettes/<int:tag_id>/retrait", methods=["POST"], endpoint="retire_tag")
+def retire_tag(tag_id: int) -> Response:
+    tag = _tag_or_404(tag_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    tags.set_retired(db.session, tag, True, signed_in_account().user.actor)
+    db.session.commit()
+    flash(_("The tag is no longer offered; the cases that carry it keep it."), "success")
+    return redirect(url_for("admin.tags"))
+
+
+@bp.route("/etiquettes/<int:tag_id>/retour", methods=["POST"], endpoint="restore_tag")
+def restore_tag(tag_id: int) -> Response:
+    tag = _tag_or_404(tag_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    tags.set_retired(db.session, tag, False, signed_in_account().user.actor)
+    db.session.commit()
+    flash(_("The tag is offered again."), "success")
+    return redirect(url_for("admin.tags"))

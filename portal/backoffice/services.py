@@ -15,11 +15,11 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Integer, Select, bindparam, literal, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from portal.casework import unread
-from portal.models import Referral, Routing
+from portal.casework import tags, unread
+from portal.models import Referral, ReferralTag, Routing
 from portal.models.base import MAX_ROW_ID
 
 OPEN_STATUSES = ("new", "in_triage", "awaiting_reporter")
@@ -66,6 +66,8 @@ class QueueFilters:
     pending: bool = False
     #: Past the day its current wait should have ended (``casework.deadlines``).
     overdue: bool = False
+    #: Carries this tag (``casework.tags``).
+    tag: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     #: Days begin at midnight where staff work, as the dates on the pages are shown.
@@ -103,6 +105,8 @@ class Cursor:
 class QueuePage:
     referrals: list[QueueRow]
     next_cursor: Cursor | None
+    #: Each listed case's tags, by its id.
+    tags: dict[int, list[str]]
 
 
 def _filtered(filters: QueueFilters) -> Select:
@@ -140,6 +144,9 @@ def _filtered(filters: QueueFilters) -> Select:
         # routed referral's routings: most were answered long ago.
         waiting = select(Routing.referral_id).where(Routing.status == "pending")
         query = query.where(Referral.status == "routed", Referral.id.in_(waiting))
+    if filters.tag is not None:
+        tagged = select(ReferralTag.referral_id).where(ReferralTag.tag_id == filters.tag)
+        query = query.where(Referral.id.in_(tagged))
     if filters.date_from:
         start = datetime.combine(filters.date_from, time(), filters.zone).astimezone(UTC)
         query = query.where(Referral.created_at >= start)
@@ -197,4 +204,33 @@ def queue_page(
     rows = rows[:size]
     last = rows[-1] if more else None
     cursor = Cursor(last.urgent, last.created_at, last.id) if last is not None else None
-    return QueuePage(rows, cursor)
+    return QueuePage(rows, cursor, tags.names_by_referral(session, (row.id for row in rows)))
+
+
+#: The most rows one export writes: four years of referrals at today's pace.
+EXPORT_MOST = 20_000
+#: What an export adds to the listed columns (metadata too, DESIGN §3).
+EXPORTED_COLUMNS = (Referral.kind, Referral.region_code, Referral.assigned_to_id)
+
+ExportRow = namedtuple(
+    "ExportRow", [*QueueRow._fields, *(column.key for column in EXPORTED_COLUMNS)]
+)
+
+
+def export_rows(
+    session: Session, filters: QueueFilters, user_id: int, today: date, most: int = EXPORT_MOST
+) -> tuple[list[ExportRow], dict[int, list[str]], int]:
+    """The filtered queue in its order (immediate danger first, then oldest first),
+    at most ``most`` rows, with their tags and how many matched in all."""
+    query = _filtered(filters).add_columns(*EXPORTED_COLUMNS)
+    values = {"user_id": user_id, "today": today}
+    connection = session.connection()
+    found = connection.execute(
+        query.order_by(Referral.urgent.desc(), *_ORDER).limit(most), values
+    ).all()
+    rows = [ExportRow._make(row) for row in found]
+    total = len(rows)
+    if total == most:
+        counting = select(func.count()).select_from(_filtered(filters).subquery())
+        total = connection.execute(counting, values).scalar_one()
+    return rows, tags.names_by_referral(session, (row.id for row in rows)), total

@@ -6,20 +6,25 @@ repeats nothing), and is written to the audit log by the service it calls.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_timezone, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from forms.casework import (
+    NOBODY,
     ROUTING_STATUS_LABELS,
     STATUS_LABELS,
     AssignForm,
+    BulkForm,
+    CaseTagsForm,
     ClassificationForm,
     ConfirmForm,
     LinkForm,
@@ -28,13 +33,24 @@ from forms.casework import (
     ProsecutorForm,
     QueueFilterForm,
     RouteForm,
+    SavedFilterForm,
     SearchForm,
     StatusForm,
 )
 from portal import clock, reference
 from portal.auth import signed_in_account
-from portal.backoffice import bp, services
-from portal.casework import access, routing, search, status_counts, unread, workflow
+from portal.backoffice import bp, queue_export, services
+from portal.casework import (
+    access,
+    bulk,
+    routing,
+    saved_filters,
+    search,
+    status_counts,
+    tags,
+    unread,
+    workflow,
+)
 from portal.casework.responses import (
     attachment_response,
     commit_keeping_what_is_loaded,
@@ -43,7 +59,9 @@ from portal.casework.responses import (
 )
 from portal.extensions import db, once_per_process, recover_storage
 from portal.i18n import current_language
-from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, User
+from portal.models import MIVILUDES_ROLES, Association, Referral, Routing, Tag, User
+from portal.records.audit import record_event
+from portal.statistics import exports
 from portal.urls import carried_query, external_url
 from portal.vocabulary import (
     CLOSING_REASON_LABELS,
@@ -109,35 +127,54 @@ def _choices_for_filters() -> dict:
         "departements": reference.departement_choices(db.session),
         "domains": list(DOMAINS.items()),
         "kinds": [("report", _("Report")), ("opinion", _("Opinion"))],
+        "tags": [
+            (str(tag.id), _("%(tag)s (retired)", tag=tag.name) if tag.retired else tag.name)
+            for tag in tags.every_tag(db.session)
+        ],
     }
+
+
+def _filters_asked() -> tuple[QueueFilterForm | None, services.QueueFilters]:
+    """The queue's filters from the query string: the queue, its export and a saved
+    view read them alike. No filter given (the usual page): no form to build."""
+    form = QueueFilterForm(request.args, **_choices_for_filters()) if request.args else None
+    if form is None or not form.validate():
+        return form, services.QueueFilters()
+    return form, services.QueueFilters(
+        status=form.status.data or "",
+        region=form.region.data or "",
+        departement=form.departement.data or "",
+        domain=form.domain.data or "",
+        kind=form.kind.data or "",
+        assigned=form.assigned.data or "",
+        urgent=form.urgent.data,
+        minor=form.minor.data,
+        health_risk=form.health_risk.data,
+        to_read=form.to_read.data,
+        pending=form.pending.data,
+        overdue=form.overdue.data,
+        tag=int(form.tag.data) if form.tag.data else None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        # Flask-Babel gives a pytz zone, which ``datetime.combine`` would apply
+        # with its historical offset (+0:09 for Paris): go through zoneinfo.
+        zone=ZoneInfo(str(get_timezone())),
+    )
+
+
+def _filters_query(form: QueueFilterForm | None) -> str:
+    """The filters chosen, as the query string that shows them again (for a saved
+    view and the way back after a bulk action): only the form's own fields."""
+    if form is None or form.errors:
+        return ""
+    names = [field.name for field in form if field.name != "csrf_token"]
+    return urlencode([(name, value) for name in names for value in request.args.getlist(name)])
 
 
 @bp.route("/")
 def queue() -> str:
     account = signed_in_account()
-    # No filter given (the usual page): no form to build or check; its rendering is kept.
-    form = QueueFilterForm(request.args, **_choices_for_filters()) if request.args else None
-    filters = services.QueueFilters()
-    if form is not None and form.validate():
-        filters = services.QueueFilters(
-            status=form.status.data or "",
-            region=form.region.data or "",
-            departement=form.departement.data or "",
-            domain=form.domain.data or "",
-            kind=form.kind.data or "",
-            assigned=form.assigned.data or "",
-            urgent=form.urgent.data,
-            minor=form.minor.data,
-            health_risk=form.health_risk.data,
-            to_read=form.to_read.data,
-            pending=form.pending.data,
-            overdue=form.overdue.data,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-            # Flask-Babel gives a pytz zone, which ``datetime.combine`` would apply
-            # with its historical offset (+0:09 for Paris): go through zoneinfo.
-            zone=ZoneInfo(str(get_timezone())),
-        )
+    form, filters = _filters_asked()
     after = services.Cursor.decode(request.args.get("after", ""))
     state = status_counts.queue_state(db.session)
     today = clock.today()
@@ -151,19 +188,159 @@ def queue() -> str:
         return page, url_for("backoffice.queue", **next_args)
 
     mine = account.user_id if filters.assigned == "me" or filters.to_read else None
+    filtered = _filters_query(form)
     return render_template(
         "backoffice/queue.html",
         form=form,
-        filters_form=_filters_form(form),
+        filters_form=lambda: _filters_form(form),
         counts=state.counts,
         listing=listing,
         # The query gives the filters, the page and the next link's own query.
         # "Overdue" changes with the day.
         listing_key=(state.version, request.query_string, mine, today),
+        # Tags, the staff and one's saved views are changes the state counts too.
+        choices_key=state.version,
+        bulk_form=_bulk_form,
+        saved_views=lambda: saved_filters.of_account(db.session, account.user_id),
+        save_form=SavedFilterForm(prefix="view", data={"query": filtered}) if filtered else None,
+        filters_query=filtered,
+        account_id=account.user_id,
+        departement_labels=reference.departement_labels(db.session),
+        export_url=url_for("backoffice.export_queue") + ("?" + filtered if filtered else ""),
         today=today,
         **_queue_labels(),
         **_queue_links(),
     )
+
+
+def _bulk_form(formdata=None) -> BulkForm:
+    return BulkForm(
+        formdata,
+        staff=[(str(user.id), user.email) for user in _active_staff()],
+        tags=[(str(tag.id), tag.name) for tag in tags.offered(db.session)],
+        statuses=[(status, STATUS_LABELS[status]) for status in workflow.MANUAL_TARGETS],
+        prefix="bulk",
+    )
+
+
+def _back_to_queue(query: str) -> Response:
+    """To the queue as it was filtered (a query string of the filters, nothing else)."""
+    kept = urlencode(parse_qsl(query or "", keep_blank_values=False))
+    return redirect(url_for("backoffice.queue") + ("?" + kept if kept else ""))
+
+
+@bp.route("/lot", methods=["POST"])
+def bulk_action() -> str | tuple[str, int] | Response:
+    account = signed_in_account()
+    form = _bulk_form(request.form)
+    page = {"form": form, "status_labels": STATUS_LABELS}
+    if not form.validate_on_submit():
+        return render_template("backoffice/bulk.html", **page), 400
+    change = bulk.Change(
+        kind=form.action.data,
+        assignee=(
+            db.session.get(User, int(form.assignee.data))
+            if form.assignee.data not in ("", NOBODY, None)
+            else None
+        ),
+        tag=db.session.get(Tag, int(form.tag.data)) if form.tag.data else None,
+        status=form.status.data or "",
+        closing_reason=form.closing_reason.data or None,
+    )
+    try:
+        outcome = bulk.apply(db.session, account.user, form.references.data, change)
+        db.session.commit()
+    except SQLAlchemyError:
+        # Down, locked, read-only: nothing was changed; the choice comes back.
+        db.session.rollback()
+        recover_storage()
+        flash(_("The change could not be saved just now. Please try again."), "error")
+        return render_template("backoffice/bulk.html", **page), 503
+    if outcome.changed:
+        flash(
+            ngettext(
+                "%(num)d referral changed: %(references)s.",
+                "%(num)d referrals changed: %(references)s.",
+                len(outcome.changed),
+                references=", ".join(outcome.changed),
+            ),
+            "success",
+        )
+    if outcome.unchanged:
+        flash(_("Already so: %(references)s.", references=", ".join(outcome.unchanged)), "info")
+    if outcome.refused:
+        flash(
+            _(
+                "Not changed, this is not possible from their status: %(references)s.",
+                references=", ".join(outcome.refused),
+            ),
+            "error",
+        )
+    return _back_to_queue(form.back.data)
+
+
+@bp.route("/vues", methods=["POST"])
+def save_view() -> Response | tuple[str, int]:
+    account = signed_in_account()
+    form = SavedFilterForm(prefix="view")
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _back_to_queue(form.query.data)
+    # Checked again as the queue reads it: only filters are kept, and valid ones.
+    checked = QueueFilterForm(MultiDict(parse_qsl(form.query.data or "")), **_choices_for_filters())
+    if not form.query.data or not checked.validate():
+        flash(_("Choose filters first, then save them."), "error")
+        return _back_to_queue("")
+    query = urlencode(
+        [(name, value) for name, value in parse_qsl(form.query.data) if name in checked]
+    )
+    try:
+        saved_filters.save(db.session, account.user, form.name.data, query)
+        db.session.commit()
+    except saved_filters.SavedFilterRefused:
+        db.session.rollback()
+        flash(_("You have 20 saved views already: delete one first."), "error")
+        return _back_to_queue(query)
+    flash(_("The view was saved."), "success")
+    return _back_to_queue(query)
+
+
+@bp.route("/vues/<int:saved_id>/suppression", methods=["POST"])
+def delete_view(saved_id: int) -> Response:
+    account = signed_in_account()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not saved_filters.remove(db.session, account.user, saved_id):
+        abort(404)
+    db.session.commit()
+    flash(_("The view was deleted."), "success")
+    return redirect(url_for("backoffice.queue"))
+
+
+@bp.route("/export.csv")
+def export_queue() -> Response:
+    """The filtered queue for a spreadsheet: metadata only, as the queue shows it."""
+    account = signed_in_account()
+    form, filters = _filters_asked()
+    if form is not None and form.errors:
+        # Back to the queue, which explains what is wrong (never url_for(**args): a
+        # query could pass "_external" or "_scheme").
+        return _back_to_queue(request.query_string.decode("utf-8", "replace"))
+    rows, row_tags, total = services.export_rows(
+        db.session, filters, account.user_id, clock.today()
+    )
+    body = queue_export.to_csv(db.session, rows, row_tags, total, _filters_query(form))
+    record_event(
+        db.session,
+        actor=account.user.actor,
+        action="queue.export",
+        target="queue",
+        details={"filters": _filters_query(form), "rows": len(rows), "matching": total},
+    )
+    db.session.commit()
+    response = Response(body, mimetype=exports.CSV_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = 'attachment; filename="miviludes-file.csv"'
+    return response
 
 
 def _queue_labels() -> dict[str, dict[str, str]]:
@@ -195,18 +372,11 @@ def _queue_links() -> dict[str, str]:
 
 
 def _filters_form(form: QueueFilterForm | None) -> Markup:
-    """The filters: 143 options, the same for everyone while no filter is chosen, so
-    that form is rendered once per language (it was a fifth of the queue's time)."""
-
-    def render(form: QueueFilterForm) -> Markup:
-        return Markup(render_template("backoffice/_queue_filters.html", form=form))  # noqa: S704
-
-    if form is not None:
-        return render(form)
-    return once_per_process(
-        f"portal.queue_filters.{current_language()}",
-        lambda: render(QueueFilterForm(None, **_choices_for_filters())),
-    )
+    """The filters: 143 options and the tags. Unfiltered, the same for everyone: the
+    page keeps that form by the queue's state (it was a fifth of the queue's time)."""
+    if form is None:
+        form = QueueFilterForm(None, **_choices_for_filters())
+    return Markup(render_template("backoffice/_queue_filters.html", form=form))  # noqa: S704
 
 
 @bp.route("/recherche", methods=["GET", "POST"])
@@ -244,6 +414,7 @@ def referral(public_id: str) -> str:
     routings = db.session.scalars(
         select(Routing).where(Routing.referral_id == referral.id).order_by(Routing.id)
     ).all()
+    case_tags = tags.of_referral(db.session, referral)
     unread.seen(referral)
     commit_keeping_what_is_loaded()
     statuses = [(s, STATUS_LABELS[s]) for s in workflow.allowed_targets(referral)]
@@ -268,6 +439,8 @@ def referral(public_id: str) -> str:
         classification_form=ClassificationForm(
             domains=list(DOMAINS.items()), prefix="class", obj=referral
         ),
+        case_tags=case_tags,
+        tags_form=_tags_form(case_tags, data={"tags": [str(tag.id) for tag in case_tags]}),
         note_form=NoteForm(prefix="note"),
         message_form=MessageForm(prefix="message"),
         route_form=RouteForm(
@@ -287,6 +460,7 @@ def referral(public_id: str) -> str:
         role_labels=REPORTER_ROLES,
         kind_labels=KINDS,
         sign_labels=WARNING_SIGNS,
+        places=reference.place_names(db.session),
     )
 
 
@@ -381,6 +555,31 @@ def link(public_id: str) -> str | Response:
     db.session.commit()
     flash(_("The referrals are linked."), "success")
     return _back(public_id, "#links")
+
+
+def _tags_form(case_tags, **kwargs) -> CaseTagsForm:
+    """The tags offered, and the retired ones the case still carries."""
+    choices = {tag.id: tag for tag in (*tags.offered(db.session), *case_tags)}
+    ordered = sorted(choices.values(), key=lambda tag: tag.name.casefold())
+    return CaseTagsForm(tags=[(str(tag.id), tag.name) for tag in ordered], prefix="tags", **kwargs)
+
+
+@bp.route("/signalements/<ref:public_id>/etiquettes", methods=["POST"])
+def tag(public_id: str) -> str | Response:
+    account = signed_in_account()
+    referral = _referral_or_404(public_id)
+    form = _tags_form(tags.of_referral(db.session, referral))
+    if not form.validate_on_submit():
+        return _retry(form, referral, _("Tags"))
+    wanted = db.session.scalars(select(Tag).where(Tag.id.in_([int(t) for t in form.tags.data])))
+    try:
+        if tags.set_tags(db.session, referral, list(wanted), account.user.actor):
+            flash(_("The tags were saved."), "success")
+        db.session.commit()
+    except tags.TagRefused:
+        db.session.rollback()
+        flash(_("A retired tag is no longer put on cases."), "error")
+    return _back(public_id, "#tags")
 
 
 @bp.route("/signalements/<ref:public_id>/classement", methods=["POST"])

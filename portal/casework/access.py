@@ -19,6 +19,7 @@ import crypto
 from portal import accounts
 from portal.casework.threads import ThreadMessage, read_thread
 from portal.models import (
+    Association,
     Attachment,
     BlindIndexEntry,
     KeyGrant,
@@ -89,6 +90,10 @@ class AttachmentInfo:
     size: int
     cleaned: bool
     from_reply: bool
+    #: The reply it came with (``ThreadMessage.public_id``), or ``None`` for the
+    #: referral's own files: two files of the same name are told apart by where
+    #: they came from.
+    message_public_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,15 @@ class OpenedReferral:
     attachments: list[AttachmentInfo]
     messages: list[ThreadMessage]
     notes: list[NoteView] = field(default_factory=list)
+    #: Who wrote each note and Miviludes message, by account id, as this reader may
+    #: know them (``writers``).
+    writers: dict[int, str] = field(default_factory=dict)
+
+    def referral_files(self) -> list[AttachmentInfo]:
+        return [item for item in self.attachments if item.message_public_id is None]
+
+    def reply_files(self, message_public_id: str) -> list[AttachmentInfo]:
+        return [item for item in self.attachments if item.message_public_id == message_public_id]
 
 
 def referral_place(referral: Referral, field_name: str) -> crypto.ItemPlace:
@@ -139,6 +153,7 @@ def list_attachments(
     """The referral's files, decrypted details only; the thread's replies' files too
     when ``with_thread``."""
     listed = []
+    replies = {message.id: message.public_id for message in referral.messages}
     for attachment in referral.attachments:
         if not _listed(attachment, with_thread=with_thread):
             continue
@@ -155,9 +170,32 @@ def list_attachments(
                 details["size"],
                 details["cleaned"],
                 attachment.message_id is not None,
+                replies.get(attachment.message_id),
             )
         )
     return listed
+
+
+def writers(session: Session, reader: User, author_ids: set[int]) -> dict[int, str]:
+    """How a reader names the writers of notes and messages: staff see each
+    account's address (and its association for a partner's member); a partner sees
+    its own colleagues' addresses and "Miviludes" for the mission's staff."""
+    names: dict[int, str] = {}
+    if not author_ids:
+        return names
+    rows = session.execute(
+        select(User.id, User.email, User.association_id, Association.name)
+        .outerjoin(Association, Association.id == User.association_id)
+        .where(User.id.in_(author_ids))
+    )
+    for user_id, email, association_id, association_name in rows:
+        if reader.is_miviludes:
+            names[user_id] = f"{email} ({association_name})" if association_name else email
+        elif association_id is not None and association_id == reader.association_id:
+            names[user_id] = email
+        else:
+            names[user_id] = "Miviludes"
+    return names
 
 
 def open_referral(
@@ -204,13 +242,17 @@ def open_referral(
         target=f"referral:{referral.public_id}",
         details={"identity": identity is not None},
     )
+    thread = read_thread(referral, data_key)
+    author_ids = {note.author_id for note in notes}
+    author_ids.update(message.author_id for message in thread if message.author_id)
     return OpenedReferral(
         referral,
         document,
         identity,
         list_attachments(referral, data_key, with_thread=_reads_thread(user)),
-        read_thread(referral, data_key),
+        thread,
         notes,
+        writers(session, user, author_ids),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -309,3 +310,57 @@ def close(
     routing.outcome = outcome
     routing.closing_text = _seal_closing_text(referral, data_key, routing, details)
     session.flush()
+
+
+#: What a partner's list of cases can show: those it still has access to.
+PARTNER_VIEWS = ("pending", "accepted", "closed")
+
+
+def partner_cases(
+    session: Session, association_id: int, today: date, *, status: str = "", late: bool = False
+) -> list[tuple[Routing, Referral]]:
+    """An association's cases (never a purged one), those to answer first, then the
+    newest; ``status`` one of ``PARTNER_VIEWS``, ``late``: past the answer's day."""
+    from portal.casework.access import ROUTING_STATES_WITH_ACCESS
+
+    query = (
+        select(Routing, Referral)
+        .join(Referral, Referral.id == Routing.referral_id)
+        .where(
+            Routing.association_id == association_id,
+            Routing.status.in_(ROUTING_STATES_WITH_ACCESS),
+            Referral.purged_at.is_(None),
+        )
+        .order_by(Routing.status != "pending", Routing.created_at.desc())
+    )
+    if status:
+        query = query.where(Routing.status == status)
+    if late:
+        query = query.where(Routing.status == "pending", Routing.accept_due < today)
+    return [(routing, referral) for routing, referral in session.execute(query)]
+
+
+def partner_counts(session: Session, association_id: int, today: date) -> dict[str, int]:
+    """The association's cases by status, and how many answers are late."""
+    from portal.casework.access import ROUTING_STATES_WITH_ACCESS
+
+    rows = session.execute(
+        select(
+            Routing.status,
+            func.count(),
+            func.sum(case((Routing.accept_due < today, 1), else_=0)),
+        )
+        .join(Referral, Referral.id == Routing.referral_id)
+        .where(
+            Routing.association_id == association_id,
+            Routing.status.in_(ROUTING_STATES_WITH_ACCESS),
+            Referral.purged_at.is_(None),
+        )
+        .group_by(Routing.status)
+    ).all()
+    counts = dict.fromkeys((*PARTNER_VIEWS, "late"), 0)
+    for status, count, late in rows:
+        counts[status] = count
+        if status == "pending":
+            counts["late"] = int(late or 0)
+    return counts

@@ -26,6 +26,8 @@ class ThreadMessage:
     body: str
     created_at: datetime
     attachment_names: list[str]
+    #: The staff member who wrote a Miviludes message, when known (staff pages only).
+    author_id: int | None = None
 
 
 def _place(referral: Referral, message_public_id: str) -> crypto.ItemPlace:
@@ -33,7 +35,13 @@ def _place(referral: Referral, message_public_id: str) -> crypto.ItemPlace:
 
 
 def post_message(
-    session: Session, referral: Referral, data_key: bytes, author: str, body: str
+    session: Session,
+    referral: Referral,
+    data_key: bytes,
+    author: str,
+    body: str,
+    *,
+    author_id: int | None = None,
 ) -> Message:
     if author not in AUTHORS:
         raise ValueError(author)
@@ -41,6 +49,7 @@ def post_message(
     message = Message(
         public_id=public_id,
         author=author,
+        author_id=author_id,
         body=crypto.seal_text(data_key, _place(referral, public_id), body),
         created_at=utcnow(),
     )
@@ -66,6 +75,7 @@ def read_thread(referral: Referral, data_key: bytes) -> list[ThreadMessage]:
             crypto.open_text(data_key, _place(referral, message.public_id), message.body),
             message.created_at,
             names_by_message.get(message.id, []),
+            message.author_id,
         )
         for message in referral.messages
     ]

@@ -264,7 +264,7 @@ def ask_reporter(
     """A message to the reporter; a case in triage then waits for the answer. With
     the follow-up page's links, a reporter who agreed to be contacted by e-mail is
     told that a message waits."""
-    post_message(session, referral, data_key, "miviludes", body)
+    post_message(session, referral, data_key, "miviludes", body, author_id=author.id)
     notified = follow_up_links is not None and notices.notify_reporter(
         session, referral, data_key, follow_up_links
     )

@@ -20,6 +20,7 @@ from portal.models.accounts import (
 from portal.models.associations import Association, AssociationCoverage
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
+from portal.models.casework import ReferralTag, SavedFilter, Tag
 from portal.models.geography import CommunePostcode, Departement, Region
 from portal.models.keys import MIVILUDES_GROUP, Installation, KeyGroup
 from portal.models.referrals import (
@@ -66,12 +67,15 @@ __all__ = [
     "PublishedFigures",
     "Referral",
     "ReferralLink",
+    "ReferralTag",
     "Region",
     "RetentionRule",
     "Routing",
+    "SavedFilter",
     "StaffDigest",
     "StatisticsTally",
     "StatusCount",
+    "Tag",
     "User",
     "utcnow",
 ]

@@ -202,6 +202,11 @@ class Message(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     #: "reporter" or "miviludes".
     author: Mapped[str] = mapped_column(String(20))
+    #: The staff member who wrote a Miviludes message (shown to staff, never to the
+    #: reporter); empty for the reporter's, and for messages older than this column.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

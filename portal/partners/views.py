@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from forms.casework import (
@@ -14,8 +13,8 @@ from forms.casework import (
     DeclineForm,
     NoteForm,
 )
-from forms.partners import CharterForm
-from portal import charter, clock
+from forms.partners import CasesFilterForm, CharterForm
+from portal import charter, clock, reference
 from portal.auth import signed_in_account
 from portal.auth.views import safe_next
 from portal.casework import access, routing, workflow
@@ -53,22 +52,26 @@ def _back(routing_id: int) -> Response:
 @bp.route("/")
 def cases() -> str:
     user = signed_in_account().user
-    rows = db.session.execute(
-        select(Routing, Referral)
-        .join(Referral, Referral.id == Routing.referral_id)
-        .where(
-            Routing.association_id == user.association_id,
-            Routing.status.in_(access.ROUTING_STATES_WITH_ACCESS),
-            Referral.purged_at.is_(None),
-        )
-        .order_by(Routing.status != "pending", Routing.created_at.desc())
-    ).all()
+    today = clock.today()
+    statuses = [(status, ROUTING_STATUS_LABELS[status]) for status in routing.PARTNER_VIEWS]
+    form = CasesFilterForm(request.args, statuses=statuses)
+    valid = form.validate()
+    rows = routing.partner_cases(
+        db.session,
+        user.association_id,
+        today,
+        status=(form.status.data or "") if valid else "",
+        late=bool(form.late.data) if valid else False,
+    )
     return render_template(
         "partners/cases.html",
+        form=form,
         rows=rows,
-        today=clock.today(),
+        counts=routing.partner_counts(db.session, user.association_id, today),
+        today=today,
         routing_labels=ROUTING_STATUS_LABELS,
         domain_labels=DOMAINS,
+        places=reference.place_names(db.session),
     )
 
 
@@ -93,6 +96,7 @@ def case(routing_id: int) -> str:
         role_labels=REPORTER_ROLES,
         kind_labels=KINDS,
         sign_labels=WARNING_SIGNS,
+        places=reference.place_names(db.session),
     )
 
 

@@ -36,7 +36,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from portal.models import Referral, Routing, StatisticsTally, StatusCount
+from portal.models import (
+    Referral,
+    ReferralTag,
+    Routing,
+    SavedFilter,
+    StatisticsTally,
+    StatusCount,
+    Tag,
+    User,
+)
+from portal.models.referrals import STATUSES
 from portal.statistics.calendar import STATISTICS_ZONE, Period
 
 #: ``association_id`` of the portal's own figures (every referral, not one partner's).
@@ -236,9 +246,20 @@ def _queue_touched(session: Session) -> set[str]:
         if isinstance(instance, Referral) and _changed(instance, QUEUE_COLUMNS):
             touched.update((_before(instance)("status"), instance.status))
     # The queue's "routed, not yet accepted" reads the routings of routed referrals.
-    if any(isinstance(i, Routing) for i in (*session.new, *session.dirty, *session.deleted)):
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(i, Routing) for i in changed):
         touched.add("routed")
+    # The queue page also shows tags, the staff one can assign to and one's saved
+    # filters: a change to any of them is a change seen in every status.
+    if any(_changes_queue_choices(instance) for instance in changed):
+        touched.update(STATUSES)
     return touched
+
+
+def _changes_queue_choices(instance: object) -> bool:
+    if isinstance(instance, Tag | ReferralTag | SavedFilter):
+        return True
+    return isinstance(instance, User) and _changed(instance, ("email", "role", "disabled"))
 
 
 def move_status_counts(
