@@ -17,7 +17,10 @@ and measures the server time of four pages, in-process through the WSGI test cli
 - each view of the queue (to triage, mine, waiting for the reporter, routed and not
   yet accepted, to read, overdue, closed), kept rows forgotten before every request, so that
   each one reads and renders its page as after a change;
-- a search by organisation name (POST, blind index; not kept) and by reference.
+- a search by organisation name (POST, blind index; not kept) and by reference;
+- the queue filtered by a rare tag (0.2 % of the bulk referrals) and by a common one
+  (5 %), kept rows forgotten as for the views, and the CSV export of the rare tag's
+  cases (about 2,000 rows at a million).
 
 Every staff page also counts the account's cases to read (the header).
 
@@ -57,11 +60,11 @@ import sqlalchemy as sa
 import crypto
 from benchmarks.intake import percentile
 from portal import accounts, create_app
-from portal.casework import deadlines
+from portal.casework import deadlines, tags
 from portal.config import Config
 from portal.extensions import db
 from portal.keyring import initialise_keys, intake_keys
-from portal.models import BlindIndexEntry, Departement, Referral, utcnow
+from portal.models import BlindIndexEntry, Departement, Referral, ReferralTag, utcnow
 from portal.public.intake import Secrets, Submission, submit_referral
 from portal.reference import load_reference_data
 from portal.statistics import tallies
@@ -93,6 +96,8 @@ VIEWS = {
     "view_closed": "status=closed",
 }
 DEEP_PAGE = 1000
+#: Share of the bulk referrals carrying each benchmark tag: one rare, one common.
+TAG_SHARES = {"rare": 0.002, "common": 0.05}
 
 
 class Database:
@@ -211,6 +216,12 @@ class BulkReferrals:
             crypto.name_token(index_key, f"Organisation {number}")
             for number in range(ORGANISATION_NAMES)
         ]
+        with app.app_context():
+            self.tag_ids = {
+                name: tags.create(db.session, f"benchmark {name}", "system").id
+                for name in TAG_SHARES
+            }
+            db.session.commit()
         self.documents = [os.urandom(1200) for _ in range(64)]
         self.wrapped_key = os.urandom(72)
         self.now = utcnow()
@@ -289,6 +300,14 @@ class BulkReferrals:
                             for row_id in ids
                         ],
                     )
+                    tagged = [
+                        {"referral_id": row_id, "tag_id": self.tag_ids[name]}
+                        for row_id in ids
+                        for name, share in TAG_SHARES.items()
+                        if self.rng.random() < share
+                    ]
+                    if tagged:
+                        connection.execute(sa.insert(ReferralTag.__table__), tagged)
                     tally = Counter(row["status"] for row in rows)
                     tallies.move_status_counts(connection, tally)
                 self.inserted += count
@@ -357,7 +376,7 @@ def summary(timings: list[float]) -> dict:
     }
 
 
-def measure(client, real_ids: list[str], repeat: int) -> dict:
+def measure(client, real_ids: list[str], repeat: int, tag_ids: dict[str, int]) -> dict:
     results = {
         "queue_first_page": summary(timed_get(client, "/bo/", repeat)),
         "filtered_page": summary(timed_get(client, f"/bo/?{FILTERED_QUERY}", repeat)),
@@ -370,6 +389,15 @@ def measure(client, real_ids: list[str], repeat: int) -> dict:
     results["referral_page"] = summary(timings)
     for name, query in VIEWS.items():
         results[name] = summary(timed_get(client, f"/bo/?{query}", repeat, forget_kept=True))
+    for name, tag_id in tag_ids.items():
+        query = f"status=all&tag={tag_id}"
+        results[f"view_tag_{name}"] = summary(
+            timed_get(client, f"/bo/?{query}", repeat, forget_kept=True)
+        )
+    # The export of the rarer tag's cases (about 2,000 rows at a million): audited too.
+    results["export_tag_rare"] = summary(
+        timed_get(client, f"/bo/export.csv?status=all&tag={tag_ids['rare']}", max(repeat // 10, 5))
+    )
     # Named by the real referrals, and by about one bulk referral in 20,000.
     results["search_organisation"] = summary(timed_search(client, "organisation 7", repeat))
     results["search_reference"] = summary(timed_search(client, real_ids[0], repeat))
@@ -408,7 +436,7 @@ def run_backend(backend: str, sizes: list[int], repeat: int) -> dict:
             print(f"[{backend}] {size:>9,} referrals (bulk insert {seconds:.1f} s)", flush=True)
             results[str(size)] = {
                 "bulk_insert_s": round(seconds, 1),
-                **measure(client, real_ids, repeat),
+                **measure(client, real_ids, repeat, bulk.tag_ids),
             }
             for name, figures in results[str(size)].items():
                 print(f"    {name:<18} {figures}", flush=True)
