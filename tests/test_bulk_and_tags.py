@@ -433,3 +433,32 @@ def test_filters_that_are_not_valid_are_not_exported(bo_app, group_private_key, 
     response = staff.get("/bo/export.csv?date_from=hier")
     assert response.status_code == 302
     assert re.match(r"/bo/\?date_from=hier", response.headers["Location"])
+
+
+def test_a_rare_and_a_common_tag_list_the_same_cases(bo_app, group_private_key, clock, monkeypatch):
+    """Read from the tag's index (few cases) or checked along the queue's index (many):
+    the same cases, in the same order, page after page."""
+    from portal.backoffice import services
+
+    _, staff = _signed_in(bo_app, group_private_key, clock)
+    cases = [_new_case(bo_app) for _ in range(4)]
+    tag = _tag(bo_app)
+    _bulk(staff, cases, "tag", tag=str(tag.id))
+    with bo_app.app_context():
+        filters = services.QueueFilters(status="all", tag=tag.id)
+        today = clock().date()
+        read = [
+            services.queue_page(db.session, filters, 0, today, size=3),
+        ]
+        monkeypatch.setattr(services, "FEW_TAGGED", 0)  # as if the tag were common
+        scanned = services.queue_page(db.session, filters, 0, today, size=3)
+        assert [row.public_id for row in read[0].referrals] == [
+            row.public_id for row in scanned.referrals
+        ]
+        assert read[0].next_cursor == scanned.next_cursor
+        rest = services.queue_page(db.session, filters, 0, today, read[0].next_cursor, size=3)
+        monkeypatch.setattr(services, "FEW_TAGGED", 5_000)
+        rest_few = services.queue_page(db.session, filters, 0, today, read[0].next_cursor, size=3)
+        listed = [r.public_id for r in (*read[0].referrals, *rest.referrals)]
+        assert sorted(listed) == sorted(cases)
+        assert [r.public_id for r in rest.referrals] == [r.public_id for r in rest_few.referrals]

@@ -62,12 +62,12 @@ def upgrade():
         sa.PrimaryKeyConstraint("referral_id", "tag_id", name=op.f("pk_referral_tags")),
     )
     with op.batch_alter_table("referral_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_referral_tags_tag_id"), ["tag_id"], unique=False)
+        batch_op.create_index("ix_referral_tags_tag", ["tag_id", "referral_id"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("referral_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_referral_tags_tag_id"))
+        batch_op.drop_index("ix_referral_tags_tag")
 
     op.drop_table("referral_tags")
     with op.batch_alter_table("saved_filters", schema=None) as batch_op:

@@ -109,7 +109,25 @@ class QueuePage:
     tags: dict[int, list[str]]
 
 
-def _filtered(filters: QueueFilters) -> Select:
+#: A tag on at most this many cases is read from the tag's own index (the cases then
+#: looked up and sorted); a commoner one is checked while the queue's index is read
+#: in order. At a million referrals, a tag on 0.2 % of them took 55 ms the second way
+#: on PostgreSQL and one on 5 % took 109 ms the first way on SQLite.
+FEW_TAGGED = 5_000
+
+
+def _tag_plan(session: Session, filters: QueueFilters) -> tuple[bool, dict]:
+    """Whether the tag asked for is on few cases, and their ids if so (bound as
+    ``tagged_ids``)."""
+    if filters.tag is None:
+        return False, {}
+    ids = tags.tagged_ids(session, filters.tag, most=FEW_TAGGED + 1)
+    if len(ids) > FEW_TAGGED:
+        return False, {}
+    return True, {"tagged_ids": ids}
+
+
+def _filtered(filters: QueueFilters, few_tagged: bool = False) -> Select:
     query = select(Referral.id, *LISTED_COLUMNS)
     if filters.status == "" and filters.pending:
         pass  # "routed, not yet accepted" is itself the status asked for
@@ -144,9 +162,13 @@ def _filtered(filters: QueueFilters) -> Select:
         # routed referral's routings: most were answered long ago.
         waiting = select(Routing.referral_id).where(Routing.status == "pending")
         query = query.where(Referral.status == "routed", Referral.id.in_(waiting))
-    if filters.tag is not None:
+    if filters.tag is not None and few_tagged:
+        query = query.where(Referral.id.in_(bindparam("tagged_ids", expanding=True)))
+    elif filters.tag is not None:
+        # "+ 0": not the primary key's index, so that the queue's index is read in
+        # order, each case checked against the tag's set (read once).
         tagged = select(ReferralTag.referral_id).where(ReferralTag.tag_id == filters.tag)
-        query = query.where(Referral.id.in_(tagged))
+        query = query.where((Referral.id + 0).in_(tagged))
     if filters.date_from:
         start = datetime.combine(filters.date_from, time(), filters.zone).astimezone(UTC)
         query = query.where(Referral.created_at >= start)
@@ -161,12 +183,14 @@ _ORDER = (Referral.created_at, Referral.id)
 
 
 @functools.lru_cache(maxsize=256)
-def _phase_statement(filters: QueueFilters, urgent: bool, after_cursor: bool) -> Select:
+def _phase_statement(
+    filters: QueueFilters, urgent: bool, after_cursor: bool, few_tagged: bool = False
+) -> Select:
     """One part of a page (urgent or not) for these filters, built once per worker;
     what differs between requests (the account, the cursor, how many rows are still
     wanted) is bound when it runs. Building and keying the statement anew took a
     quarter of the queue's database time."""
-    query = _filtered(filters).where(Referral.urgent.is_(urgent))
+    query = _filtered(filters, few_tagged).where(Referral.urgent.is_(urgent))
     if after_cursor:
         cursor_values = tuple_(
             bindparam("after_created_at", type_=Referral.created_at.type),
@@ -185,15 +209,16 @@ def queue_page(
     size: int = PAGE_SIZE,
 ) -> QueuePage:
     rows: list[QueueRow] = []
+    few_tagged, tagged = _tag_plan(session, filters)
     phases = [True] if filters.urgent else [True, False]
     for urgent in phases:
         if after is not None and after.urgent is False and urgent:
             continue  # the urgent part was already shown
         after_cursor = after is not None and after.urgent is urgent
-        values = {"user_id": user_id, "today": today, "wanted": size + 1 - len(rows)}
+        values = {"user_id": user_id, "today": today, "wanted": size + 1 - len(rows), **tagged}
         if after_cursor:
             values.update(after_created_at=after.created_at, after_id=after.id)
-        statement = _phase_statement(filters, urgent, after_cursor)
+        statement = _phase_statement(filters, urgent, after_cursor, few_tagged)
         # Run on the connection: for plain columns the ORM's result layer added nothing
         # but a fifth of the time.
         found = session.connection().execute(statement, values).all()
@@ -222,8 +247,9 @@ def export_rows(
 ) -> tuple[list[ExportRow], dict[int, list[str]], int]:
     """The filtered queue in its order (immediate danger first, then oldest first),
     at most ``most`` rows, with their tags and how many matched in all."""
-    query = _filtered(filters).add_columns(*EXPORTED_COLUMNS)
-    values = {"user_id": user_id, "today": today}
+    few_tagged, tagged = _tag_plan(session, filters)
+    query = _filtered(filters, few_tagged).add_columns(*EXPORTED_COLUMNS)
+    values = {"user_id": user_id, "today": today, **tagged}
     connection = session.connection()
     found = connection.execute(
         query.order_by(Referral.urgent.desc(), *_ORDER).limit(most), values
@@ -231,6 +257,6 @@ def export_rows(
     rows = [ExportRow._make(row) for row in found]
     total = len(rows)
     if total == most:
-        counting = select(func.count()).select_from(_filtered(filters).subquery())
+        counting = select(func.count()).select_from(_filtered(filters, few_tagged).subquery())
         total = connection.execute(counting, values).scalar_one()
     return rows, tags.names_by_referral(session, (row.id for row in rows)), total

@@ -35,6 +35,15 @@ def usage(session: Session) -> dict[int, int]:
     return dict(rows)
 
 
+def tagged_ids(session: Session, tag_id: int, most: int) -> list[int]:
+    """The ids of the cases carrying a tag, at most ``most`` (from the tag's index)."""
+    return list(
+        session.scalars(
+            select(ReferralTag.referral_id).where(ReferralTag.tag_id == tag_id).limit(most)
+        )
+    )
+
+
 def names_by_referral(session: Session, referral_ids: Iterable[int]) -> dict[int, list[str]]:
     """The tags of the listed cases, each list in alphabetical order (a statement per
     thousand cases: an export lists thousands)."""
