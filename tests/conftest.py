@@ -296,6 +296,12 @@ def world(tmp_path_factory, database_url, group_private_key):
             ).id,
         }
         db.session.commit()
+    # A file of the reporter's message to association A: A's and Miviludes'. Sent
+    # outside the application context above: a request made inside it would share its
+    # ``g`` (and Flask-WTF's token kept there) with the previous one.
+    arguments["association_thread_attachment_id"] = reply_with_a_file(
+        app, receipt, "asso.txt", b"pour A", audience=str(arguments["association_id"])
+    )
     clients = {"anonymous": app.test_client()}
     for name in people:
         client = app.test_client()

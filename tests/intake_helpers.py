@@ -118,8 +118,11 @@ def message_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Message))
 
 
-def reply_with_a_file(app, receipt: str, name: str, content: bytes) -> str:
-    """The reporter answers through the follow-up page with a file: the file's public id."""
+def reply_with_a_file(
+    app, receipt: str, name: str, content: bytes, audience: str = "miviludes"
+) -> str:
+    """The reporter answers through the follow-up page with a file (to Miviludes, or to
+    an association by its id): the file's public id."""
     reporter = app.test_client()
     token = open_form(reporter)["csrf_token"]
     page = reporter.post(FOLLOW_UP_URL["fr"], data={"csrf_token": token, "receipt": receipt})
@@ -129,11 +132,17 @@ def reply_with_a_file(app, receipt: str, name: str, content: bytes) -> str:
             "csrf_token": hidden(page.get_data(as_text=True), "csrf_token"),
             "receipt": receipt,
             "body": "Voici la convocation.",
+            "audience": audience,
             "attachments": [(io.BytesIO(content), name)],
         },
         content_type="multipart/form-data",
     )
-    assert response.status_code == 200
+    assert response.status_code == 200, (
+        response.status_code,
+        re.findall(
+            r"(?:fr-alert__title|fr-message--error)[^>]*>([^<]*)", response.get_data(as_text=True)
+        ),
+    )
     with app.app_context():
         return db.session.scalar(
             select(Attachment.public_id)

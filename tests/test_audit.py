@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -360,13 +361,13 @@ def test_keys_init_and_a_reporter_answer_are_audited(app, client, group_private_
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert events[0].action == "keys.init" and events[0].target == "group:miviludes"
-        last = events[-1]
-        assert (last.actor, last.action, last.target) == (
-            "reporter",
-            "referral.status",
-            f"referral:{referral.public_id}",
-        )
-        assert "Réponse" not in last.details and receipt not in last.details
+        answer = [(e.actor, e.action, e.target) for e in events[-2:]]
+        assert answer == [
+            ("reporter", "referral.status", f"referral:{referral.public_id}"),
+            ("reporter", "message.send", f"referral:{referral.public_id}"),
+        ]
+        assert json.loads(events[-1].details) == {"audience": "miviludes", "files": 0}
+        assert all("Réponse" not in e.details and receipt not in e.details for e in events[-2:])
         assert verify_chain(db.session, audit.audit_key()).intact
 
 

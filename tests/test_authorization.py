@@ -3,8 +3,9 @@ login route × every role.
 
 Generated from ``app.url_map``, so a new route is covered the day it is added. Real
 ids are used: a referral routed to association A, its attachment and its routing,
-and a file the reporter attached to a reply, which belongs to the thread: routes that
-take an attachment are tried with both, and no partner may reach the thread's file.
+a file the reporter attached to a reply to Miviludes, and one attached to a message to
+association A: routes that take an attachment are tried with the three; no partner
+reaches the first, and only A's members (and Miviludes) the second.
 Allowed POSTs are left to the story tests (they would change the world under the
 other cases); every refused pair, GET or POST, is sent here.
 """
@@ -60,7 +61,9 @@ def _cases():
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("backoffice.", "partners.", "analysis.", "admin.")):
             continue
-        variants = ["", "thread"] if "attachment_id" in rule.arguments else [""]
+        variants = (
+            ["", "thread", "association_thread"] if "attachment_id" in rule.arguments else [""]
+        )
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for role in ROLES:
                 if method == "POST" and role in _allowed(rule.endpoint):
@@ -78,8 +81,10 @@ def _cases():
 
 def _allowed_for(endpoint: str, variant: str) -> set[str]:
     allowed = _allowed(endpoint)
-    if variant == "thread":  # the reporter's reply files: Miviludes only
+    if variant == "thread":  # the reporter's files to Miviludes: Miviludes only
         return allowed - {"partner_a", "partner_b"}
+    if variant == "association_thread":  # the reporter's files to A: A's and Miviludes'
+        return allowed - {"partner_b"}
     return allowed
 
 
@@ -87,8 +92,8 @@ def _allowed_for(endpoint: str, variant: str) -> set[str]:
 def test_authorization_matrix(world, rule, endpoint, method, role, variant):
     _app, clients, arguments = world
     url = rule
-    if variant == "thread":
-        url = url.replace("<file:attachment_id>", str(arguments["thread_attachment_id"]))
+    if variant:
+        url = url.replace("<file:attachment_id>", str(arguments[f"{variant}_attachment_id"]))
     url = filled_rule(url, arguments)
     client = clients[role]
     if method == "GET":

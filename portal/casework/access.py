@@ -117,6 +117,8 @@ class OpenedReferral:
     #: Who wrote each note and Miviludes message, by account id, as this reader may
     #: know them (``writers``).
     writers: dict[int, str] = field(default_factory=dict)
+    #: The name of each association a message read here was exchanged with.
+    conversations: dict[int, str] = field(default_factory=dict)
 
     def referral_files(self) -> list[AttachmentInfo]:
         return [item for item in self.attachments if item.message_public_id is None]
@@ -137,25 +139,53 @@ def attachment_place(referral: Referral, attachment: Attachment, part: str) -> c
     return crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, part)
 
 
-def _reads_thread(user: User) -> bool:
-    """Files the reporter attached to a reply belong to the thread (reporter ↔
-    Miviludes), which an association does not see."""
-    return user.is_miviludes
+@dataclass(frozen=True)
+class Audience:
+    """Which conversations with the reporter a reader sees (``threads``): every one
+    (Miviludes, and the reporter), one association's (its members, while the case is
+    routed to it), or none (only the referral's own files). A file attached to a
+    message follows its message."""
+
+    every: bool = False
+    association_id: int | None = None
+
+    def reads(self, message_association_id: int | None) -> bool:
+        if self.every:
+            return True
+        return self.association_id is not None and message_association_id == self.association_id
 
 
-def _listed(attachment: Attachment, *, with_thread: bool) -> bool:
-    return with_thread or attachment.message_id is None
+EVERY_CONVERSATION = Audience(every=True)
+#: The referral's own files only: what the reporter sent, shown back to them.
+NO_CONVERSATION = Audience()
+
+
+def audience_of(user: User) -> Audience:
+    if user.is_miviludes:
+        return EVERY_CONVERSATION
+    return Audience(association_id=user.association_id)
+
+
+def _message_audiences(referral: Referral) -> dict[int, int | None]:
+    return {message.id: message.association_id for message in referral.messages}
+
+
+def _listed(attachment: Attachment, audience: Audience, audiences: dict[int, int | None]) -> bool:
+    if attachment.message_id is None:
+        return True  # the referral's own
+    return audience.reads(audiences.get(attachment.message_id))
 
 
 def list_attachments(
-    referral: Referral, data_key: bytes, *, with_thread: bool
+    referral: Referral, data_key: bytes, audience: Audience
 ) -> list[AttachmentInfo]:
-    """The referral's files, decrypted details only; the thread's replies' files too
-    when ``with_thread``."""
+    """The referral's files, and those of the messages ``audience`` reads (decrypted
+    details only)."""
     listed = []
     replies = {message.id: message.public_id for message in referral.messages}
+    audiences = _message_audiences(referral)
     for attachment in referral.attachments:
-        if not _listed(attachment, with_thread=with_thread):
+        if not _listed(attachment, audience, audiences):
             continue
         details = json.loads(
             crypto.open_item(
@@ -205,7 +235,8 @@ def open_referral(
     ``open_data_key``); the opening is audited.
 
     Miviludes reads everything. An association reads the reporter's identity only if
-    the reporter consented, and only its own follow-up notes, never internal ones.
+    the reporter consented, only its own follow-up notes (never internal ones) and only
+    its own conversation with the reporter.
     """
     if user.is_miviludes:
         with_identity, note_filter = True, Note.id.is_not(None)
@@ -242,17 +273,29 @@ def open_referral(
         target=f"referral:{referral.public_id}",
         details={"identity": identity is not None},
     )
-    thread = read_thread(referral, data_key)
+    audience = audience_of(user)
+    thread = [m for m in read_thread(referral, data_key) if audience.reads(m.association_id)]
     author_ids = {note.author_id for note in notes}
     author_ids.update(message.author_id for message in thread if message.author_id)
+    spoken_with = {m.association_id for m in thread if m.association_id is not None}
+    conversations = (
+        dict(
+            session.execute(
+                select(Association.id, Association.name).where(Association.id.in_(spoken_with))
+            ).all()
+        )
+        if spoken_with
+        else {}
+    )
     return OpenedReferral(
         referral,
         document,
         identity,
-        list_attachments(referral, data_key, with_thread=_reads_thread(user)),
+        list_attachments(referral, data_key, audience),
         thread,
         notes,
         writers(session, user, author_ids),
+        conversations,
     )
 
 
@@ -274,7 +317,9 @@ def open_attachment(
             Attachment.referral_id == referral.id, Attachment.public_id == public_id
         )
     )
-    if attachment is None or not _listed(attachment, with_thread=_reads_thread(user)):
+    if attachment is None or not _listed(
+        attachment, audience_of(user), _message_audiences(referral)
+    ):
         return None
     data_key = open_data_key(session, user, private_key, referral)
     details = json.loads(

@@ -7,7 +7,7 @@ A routing row goes ``pending → accepted | declined → closed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import crypto
 from portal.casework import deadlines, notices, unread
+from portal.casework.threads import post_message
 from portal.casework.workflow import change_status, start_triage_if_new
 from portal.models import (
     Association,
@@ -168,13 +169,94 @@ def route(
     return routing
 
 
-def _notify_members(session: Session, association: Association, case_url: str) -> None:
+def _notify_members(session: Session, association: Association, case_url: str, notice=None) -> None:
+    """A content-free e-mail to each active member: the case's link, nothing else."""
     members = session.scalars(
         select(User).where(User.association_id == association.id, User.disabled.is_(False))
     )
-    subject, body = _routed_notification(case_url)
+    subject, body = (notice or _routed_notification)(case_url)
     for member in members:
         outbox.queue_email(session, member.email, subject, body)
+
+
+def _reporter_wrote_notification(case_url: str) -> tuple[str, str]:
+    return notices.bilingual(
+        _l("Miviludes: a message from a reporter waits for your association"),
+        _l(
+            "The person who reported a case routed to your association wrote to you on "
+            "the portal. Log in to read it:"
+        ),
+        dict.fromkeys(LANGUAGES, case_url),
+    )
+
+
+#: While its routing stands so, an association and the reporter write to each other.
+WRITING_STATES = ("pending", "accepted")
+
+
+def writing_routing(session: Session, referral: Referral, association_id: int) -> Routing | None:
+    """The association's routing of this case, if the two may still write to each
+    other (not after a decline, a withdrawal or its closing)."""
+    return session.scalar(
+        select(Routing).where(
+            Routing.referral_id == referral.id,
+            Routing.association_id == association_id,
+            Routing.status.in_(WRITING_STATES),
+        )
+    )
+
+
+def write_to_reporter(
+    session: Session,
+    routing: Routing,
+    data_key: bytes,
+    member: User,
+    body: str,
+    follow_up_links: Mapping[str, str],
+) -> bool:
+    """A member writes to the reporter in its association's conversation, encrypted
+    under the case's key (which the association's grant opens). Miviludes reads it
+    (the case is marked to read); a reporter who agreed to be contacted is told that
+    a message waits, as for Miviludes' messages. Returns whether they were told."""
+    if routing.status not in WRITING_STATES or member.association_id != routing.association_id:
+        raise RoutingRefused("this association can no longer write about this case")
+    referral = session.get(Referral, routing.referral_id)
+    post_message(
+        session,
+        referral,
+        data_key,
+        "association",
+        body,
+        author_id=member.id,
+        association_id=routing.association_id,
+    )
+    unread.mark(referral)
+    routing.to_read_since = None  # a member is here: what waited is read
+    notified = notices.notify_reporter(session, referral, data_key, follow_up_links)
+    record_event(
+        session,
+        actor=member.actor,
+        action="message.send",
+        target=_target(referral),
+        details={
+            "audience": f"association:{routing.association_id}",
+            "reporter_notified": notified,
+        },
+    )
+    session.flush()
+    return notified
+
+
+def seen_by_association(routing: Routing) -> None:
+    routing.to_read_since = None
+
+
+def reporter_wrote(session: Session, routing: Routing, case_url: str) -> None:
+    """The reporter wrote to the association: marked to read in its space, and its
+    members are told (a link, never a word)."""
+    if routing.to_read_since is None:
+        routing.to_read_since = utcnow()
+    _notify_members(session, routing.association, case_url, _reporter_wrote_notification)
 
 
 def _routed_notification(case_url: str) -> tuple[str, str]:

@@ -1,6 +1,9 @@
-"""The message thread between Miviludes and the reporter, encrypted under the referral's key.
+"""The conversation with the reporter, encrypted under the referral's key.
 
-Shared by the reporter's follow-up page and the back office.
+Each message has one audience: the reporter and Miviludes (``association_id`` empty),
+or the reporter and one association the case was routed to (Miviludes reads it too).
+Who may read which is decided in ``portal.casework.access``; shared by the reporter's
+follow-up page, the back office and the partner space.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import crypto
 from portal.casework import unread
 from portal.models import Message, Referral, utcnow
 
-AUTHORS = ("reporter", "miviludes")
+AUTHORS = ("reporter", "miviludes", "association")
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,11 @@ class ThreadMessage:
     body: str
     created_at: datetime
     attachment_names: list[str]
-    #: The staff member who wrote a Miviludes message, when known (staff pages only).
+    #: The staff member or association member who wrote it, when known (never shown
+    #: to the reporter).
     author_id: int | None = None
+    #: The audience: ``None`` for the reporter and Miviludes, else the association's id.
+    association_id: int | None = None
 
 
 def _place(referral: Referral, message_public_id: str) -> crypto.ItemPlace:
@@ -42,20 +48,28 @@ def post_message(
     body: str,
     *,
     author_id: int | None = None,
+    association_id: int | None = None,
 ) -> Message:
+    """A message of the reporter or to the reporter; with ``association_id``, in the
+    conversation between the reporter and that association."""
     if author not in AUTHORS:
         raise ValueError(author)
+    if (author == "association" and association_id is None) or (
+        author == "miviludes" and association_id is not None
+    ):
+        raise ValueError(f"{author} cannot write to that audience")
     public_id = uuid.uuid4().hex
     message = Message(
         public_id=public_id,
         author=author,
         author_id=author_id,
+        association_id=association_id,
         body=crypto.seal_text(data_key, _place(referral, public_id), body),
         created_at=utcnow(),
     )
     referral.messages.append(message)
-    if author == "reporter":
-        unread.mark(referral)
+    if author == "reporter" and association_id is None:
+        unread.mark(referral)  # the association's own mark is its routing's
     session.flush()
     return message
 
@@ -76,6 +90,7 @@ def read_thread(referral: Referral, data_key: bytes) -> list[ThreadMessage]:
             message.created_at,
             names_by_message.get(message.id, []),
             message.author_id,
+            message.association_id,
         )
         for message in referral.messages
     ]

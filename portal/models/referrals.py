@@ -200,8 +200,14 @@ class Message(Base):
         ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    #: "reporter" or "miviludes".
+    #: "reporter", "miviludes" or "association".
     author: Mapped[str] = mapped_column(String(20))
+    #: The message's audience: empty for the reporter and Miviludes; an association's
+    #: id for the reporter and that association (Miviludes reads it too). Kept after
+    #: a decline or a withdrawal, so that the reporter and Miviludes still read it.
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), default=None
+    )
     #: The staff member who wrote a Miviludes message (shown to staff, never to the
     #: reporter); empty for the reporter's, and for messages older than this column.
     author_id: Mapped[int | None] = mapped_column(

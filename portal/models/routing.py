@@ -55,6 +55,9 @@ class Routing(Base):
     closed_at: Mapped[datetime | None] = mapped_column(active_history=True)
     #: The day the association should have answered by (``casework.deadlines``).
     accept_due: Mapped[date | None] = mapped_column(Date)
+    #: Since when a message of the reporter waits for the association's members (until
+    #: one of them opens the case).
+    to_read_since: Mapped[datetime | None] = mapped_column(default=None)
     #: The last day a reminder of a late answer went to its members.
     reminded_on: Mapped[date | None] = mapped_column(Date)
     #: Why the association declined (``vocabulary.DECLINE_REASON_LABELS``), counted.

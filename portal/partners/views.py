@@ -11,6 +11,7 @@ from forms.casework import (
     CloseRoutingForm,
     ConfirmForm,
     DeclineForm,
+    MessageForm,
     NoteForm,
 )
 from forms.partners import CasesFilterForm, CharterForm
@@ -35,7 +36,8 @@ from portal.statistics.responses import (
     period_asked,
 )
 from portal.statistics.tables import Table, association_tables
-from portal.vocabulary import DOMAINS, KINDS, REPORTER_ROLES, WARNING_SIGNS
+from portal.urls import external_url
+from portal.vocabulary import DOMAINS, KINDS, LANGUAGES, REPORTER_ROLES, WARNING_SIGNS
 
 
 def _routing_or_404(routing_id: int) -> tuple[Routing, Referral]:
@@ -81,6 +83,7 @@ def case(routing_id: int) -> str:
     found, referral = _routing_or_404(routing_id)
     data_key = data_key_or_403(account, referral)
     opened = access.open_referral(db.session, account.user, referral, data_key)
+    routing.seen_by_association(found)
     commit_keeping_what_is_loaded()
     return render_template(
         "partners/case.html",
@@ -88,6 +91,8 @@ def case(routing_id: int) -> str:
         opened=opened,
         referral=referral,
         note_form=NoteForm(prefix="note"),
+        message_form=MessageForm(prefix="message"),
+        can_write=found.status in routing.WRITING_STATES,
         decline_form=DeclineForm(prefix="decline"),
         close_form=CloseRoutingForm(prefix="close"),
         confirm_form=ConfirmForm(),
@@ -129,17 +134,18 @@ def _with_text(routing_id: int, form, change, done: str, heading: str) -> str | 
             change(found, data_key_or_403(account, referral), account.user, form)
             db.session.commit()
             flash(done, "success")
+            if found.status == "declined":
+                return redirect(url_for("partners.cases"))
+            return _back(routing_id)
         except routing.RoutingRefused:
+            # The case changed meanwhile (closed, say): what was typed comes back.
             db.session.rollback()
             flash(_("This change is not possible for this case any more."), "error")
-        if found.status == "declined":
-            return redirect(url_for("partners.cases"))
-        return _back(routing_id)
     return render_template(
         "casework_retry.html",
         form=form,
         heading=heading,
-        subtitle=_("Case %(reference)s", reference=found.id),
+        subtitle=_("Case %(reference)s", reference=referral.public_id),
         cancel_url=url_for("partners.case", routing_id=found.id),
     )
 
@@ -167,6 +173,24 @@ def close(routing_id: int) -> str | Response:
         ),
         _("The case is closed on your side."),
         _("Close the case"),
+    )
+
+
+@bp.route("/dossiers/<int:routing_id>/messages", methods=["POST"])
+def message(routing_id: int) -> str | Response:
+    return _with_text(
+        routing_id,
+        MessageForm(prefix="message"),
+        lambda found, key, user, form: routing.write_to_reporter(
+            db.session,
+            found,
+            key,
+            user,
+            form.body.data,
+            {lang: external_url("public.follow_up", lang=lang) for lang in LANGUAGES},
+        ),
+        _("Your message was sent. The reporter reads it on the follow-up page."),
+        _("Message to the reporter"),
     )
 
 

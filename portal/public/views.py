@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from crypto import format_receipt
 from forms.files import uploaded_names
-from forms.followup import FollowUpForm, ReplyForm
+from forms.followup import TO_MIVILUDES, FollowUpForm, ReplyForm
 from forms.public import ContactSearchForm, SelfCheckForm
 from forms.referral import ReferralForm
 from forms.validators import lines
@@ -27,6 +27,7 @@ from portal.keyring import IntakeKeys
 from portal.public import bp, followup, intake, services
 from portal.public.pages import FormShell, pages
 from portal.statistics import publication
+from portal.urls import external_url
 from portal.vocabulary import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -491,13 +492,20 @@ def _follow_up_limits(view):
     )(view)
 
 
+def _offer_recipients(form: ReplyForm, case) -> ReplyForm:
+    form.offer([(str(item.association.id), item.association.name) for item in case.recipients()])
+    return form
+
+
 def _render_case(case, reply_form: ReplyForm | None = None, sent: bool = False) -> str:
     reply_form = reply_form or ReplyForm(formdata=None, receipt=request.form.get("receipt", ""))
+    _offer_recipients(reply_form, case)
     return render_template(
         "public/follow_up_case.html",
         case=case,
         form=reply_form,
         sent=sent,
+        lang=current_language(),
         kinds=PUBLIC_KINDS,
         domains=PUBLIC_DOMAINS,
         departements=dict(_departement_choices()),
@@ -551,9 +559,29 @@ def follow_up_reply() -> str | tuple[str, int]:
         )
         if case is None:
             return _no_such_case(FollowUpForm(formdata=None))
-        if not form.validate_on_submit():
+        if not _offer_recipients(form, case).validate_on_submit():
             return _render_case(case, form), 422
-        followup.reply(db.session, case, form.body.data, form.clean_files)
+        audience = form.audience.data or TO_MIVILUDES
+        try:
+            followup.reply(
+                db.session,
+                case,
+                form.body.data,
+                form.clean_files,
+                association_id=None if audience == TO_MIVILUDES else int(audience),
+                case_url=lambda routing_id: external_url("partners.case", routing_id=routing_id),
+            )
+        except followup.ReplyRefused:
+            # The association gave the case back while the reporter was typing.
+            db.session.rollback()
+            case = followup.open_case(
+                db.session, form.receipt.data, _intake_keys(), secrets_.receipt_pepper
+            )
+            form.audience.data = TO_MIVILUDES
+            form.audience.errors = [
+                _("This association no longer has your request: write to Miviludes.")
+            ]
+            return _render_case(case, form), 422
         db.session.commit()
     except SQLAlchemyError:
         logger.exception("a reply could not be stored; the message went back to the person")
