@@ -117,14 +117,11 @@ FEW_TAGGED = 5_000
 
 
 def _tag_plan(session: Session, filters: QueueFilters) -> tuple[bool, dict]:
-    """Whether the tag asked for is on few cases, and their ids if so (bound as
-    ``tagged_ids``)."""
+    """Whether the tag asked for is on few cases (counted on its index, up to one
+    more than ``FEW_TAGGED``); nothing more to bind."""
     if filters.tag is None:
         return False, {}
-    ids = tags.tagged_ids(session, filters.tag, most=FEW_TAGGED + 1)
-    if len(ids) > FEW_TAGGED:
-        return False, {}
-    return True, {"tagged_ids": ids}
+    return tags.counted_up_to(session, filters.tag, FEW_TAGGED + 1) <= FEW_TAGGED, {}
 
 
 def _filtered(filters: QueueFilters, few_tagged: bool = False) -> Select:
@@ -163,7 +160,10 @@ def _filtered(filters: QueueFilters, few_tagged: bool = False) -> Select:
         waiting = select(Routing.referral_id).where(Routing.status == "pending")
         query = query.where(Referral.status == "routed", Referral.id.in_(waiting))
     if filters.tag is not None and few_tagged:
-        query = query.where(Referral.id.in_(bindparam("tagged_ids", expanding=True)))
+        # From the tag's own index, each case then looked up by its key.
+        query = query.join(ReferralTag, ReferralTag.referral_id == Referral.id).where(
+            ReferralTag.tag_id == filters.tag
+        )
     elif filters.tag is not None:
         # "+ 0": not the primary key's index, so that the queue's index is read in
         # order, each case checked against the tag's set (read once).
@@ -191,13 +191,21 @@ def _phase_statement(
     wanted) is bound when it runs. Building and keying the statement anew took a
     quarter of the queue's database time."""
     query = _filtered(filters, few_tagged).where(Referral.urgent.is_(urgent))
+    order = _ORDER
+    if few_tagged:
+        # The tag's few cases are read first, then sorted: materialised, so that no
+        # planner walks the queue's index in order instead, probing each case for the
+        # tag (PostgreSQL did: 50 ms for a tag on 2,000 of a million cases).
+        tagged = query.cte("tagged").prefix_with("MATERIALIZED")
+        query = select(*tagged.c)
+        order = (tagged.c.created_at, tagged.c.id)
     if after_cursor:
         cursor_values = tuple_(
             bindparam("after_created_at", type_=Referral.created_at.type),
             bindparam("after_id", type_=Referral.id.type),
         )
-        query = query.where(tuple_(*_ORDER) > cursor_values)
-    return query.order_by(*_ORDER).limit(bindparam("wanted", type_=Integer))
+        query = query.where(tuple_(*order) > cursor_values)
+    return query.order_by(*order).limit(bindparam("wanted", type_=Integer))
 
 
 def queue_page(

@@ -35,13 +35,10 @@ def usage(session: Session) -> dict[int, int]:
     return dict(rows)
 
 
-def tagged_ids(session: Session, tag_id: int, most: int) -> list[int]:
-    """The ids of the cases carrying a tag, at most ``most`` (from the tag's index)."""
-    return list(
-        session.scalars(
-            select(ReferralTag.referral_id).where(ReferralTag.tag_id == tag_id).limit(most)
-        )
-    )
+def counted_up_to(session: Session, tag_id: int, most: int) -> int:
+    """How many cases carry a tag, counted no further than ``most`` (on its index)."""
+    carrying = select(ReferralTag.referral_id).where(ReferralTag.tag_id == tag_id).limit(most)
+    return session.scalar(select(func.count()).select_from(carrying.subquery()))
 
 
 def names_by_referral(session: Session, referral_ids: Iterable[int]) -> dict[int, list[str]]:
