@@ -148,3 +148,17 @@ def insert_raw_referral(
             "blob": b"x",
         },
     )
+
+
+def signed_in_client(app, person: Person, clock: Clock, language: str = "en"):
+    """A browser-like test client of ``person``, reading pages in ``language``."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language  # as a browser sends
+    log_in(client, person, clock)
+    return client
+
+
+def post_from(client, page_url: str, action: str, data: dict | None = None):
+    """POST ``data`` to ``action`` with the CSRF token of the page at ``page_url``."""
+    token = csrf_token(client.get(page_url).get_data(as_text=True))
+    return client.post(action, data={"csrf_token": token, **(data or {})})

@@ -12,7 +12,12 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Referral, Routing
-from tests.casework_helpers import ASSOCIATION_A, csrf_token, log_in, make_person
+from tests.casework_helpers import (
+    ASSOCIATION_A,
+    make_person,
+    post_from,
+    signed_in_client,
+)
 from tests.intake_helpers import latest_referral, post_referral, reply_with_a_file, shown_receipt
 from tests.test_bulk_and_tags import _bulk, _tag
 
@@ -26,15 +31,10 @@ def people(bo_app, group_private_key):
 
 
 def _client(app, person, clock):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    log_in(client, person, clock)
-    return client
+    return signed_in_client(app, person, clock)
 
 
-def _post(client, page_url: str, action: str, data: dict | None = None):
-    token = csrf_token(client.get(page_url).get_data(as_text=True))
-    return client.post(action, data={"csrf_token": token, **(data or {})})
+_post = post_from
 
 
 def _route(staff, url: str) -> int:

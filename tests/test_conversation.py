@@ -15,7 +15,14 @@ from sqlalchemy import select
 from portal.casework import routing as routing_service
 from portal.extensions import db
 from portal.models import Association, AuditEvent, Message, OutboxEmail, Referral, Routing, User
-from tests.casework_helpers import ASSOCIATION_A, ASSOCIATION_B, csrf_token, log_in, make_person
+from tests.casework_helpers import (
+    ASSOCIATION_A,
+    ASSOCIATION_B,
+    csrf_token,
+    make_person,
+    post_from,
+    signed_in_client,
+)
 from tests.intake_helpers import (
     FOLLOW_UP_URL,
     REPLY_URL,
@@ -42,15 +49,10 @@ def people(bo_app, group_private_key):
 
 
 def _client(app, person, clock):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    log_in(client, person, clock)
-    return client
+    return signed_in_client(app, person, clock)
 
 
-def _post(client, page_url: str, action: str, data: dict | None = None):
-    token = csrf_token(client.get(page_url).get_data(as_text=True))
-    return client.post(action, data={"csrf_token": token, **(data or {})})
+_post = post_from
 
 
 def _association_id(app, slug: str) -> int:

@@ -228,6 +228,18 @@ def writers(session: Session, reader: User, author_ids: set[int]) -> dict[int, s
     return names
 
 
+def conversation_names(session: Session, messages: list[ThreadMessage]) -> dict[int, str]:
+    """The name of each association these messages were exchanged with (even one that
+    no longer has the case: its messages stay readable)."""
+    spoken_with = {m.association_id for m in messages if m.association_id is not None}
+    if not spoken_with:
+        return {}
+    rows = session.execute(
+        select(Association.id, Association.name).where(Association.id.in_(spoken_with))
+    )
+    return dict(rows.all())
+
+
 def open_referral(
     session: Session, user: User, referral: Referral, data_key: bytes
 ) -> OpenedReferral:
@@ -277,16 +289,6 @@ def open_referral(
     thread = [m for m in read_thread(referral, data_key) if audience.reads(m.association_id)]
     author_ids = {note.author_id for note in notes}
     author_ids.update(message.author_id for message in thread if message.author_id)
-    spoken_with = {m.association_id for m in thread if m.association_id is not None}
-    conversations = (
-        dict(
-            session.execute(
-                select(Association.id, Association.name).where(Association.id.in_(spoken_with))
-            ).all()
-        )
-        if spoken_with
-        else {}
-    )
     return OpenedReferral(
         referral,
         document,
@@ -295,7 +297,7 @@ def open_referral(
         thread,
         notes,
         writers(session, user, author_ids),
-        conversations,
+        conversation_names(session, thread),
     )
 
 

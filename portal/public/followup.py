@@ -21,6 +21,7 @@ from portal.casework import routing as routing_service
 from portal.casework.access import (
     NO_CONVERSATION,
     ROUTING_STATES_WITH_ACCESS,
+    conversation_names,
     list_attachments,
     referral_place,
 )
@@ -129,16 +130,6 @@ def _associations(session: Session, referral: Referral) -> list[CaseAssociation]
 
 def _case(session: Session, referral: Referral, data_key: bytes) -> Case:
     messages = read_thread(referral, data_key)
-    spoken_with = {m.association_id for m in messages if m.association_id is not None}
-    names = (
-        dict(
-            session.execute(
-                select(Association.id, Association.name).where(Association.id.in_(spoken_with))
-            ).all()
-        )
-        if spoken_with
-        else {}
-    )
     return Case(
         referral.public_id,
         referral.created_at,
@@ -148,7 +139,7 @@ def _case(session: Session, referral: Referral, data_key: bytes) -> Case:
         referral,
         data_key,
         _associations(session, referral),
-        names,
+        conversation_names(session, messages),
     )
 
 
