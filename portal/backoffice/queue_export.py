@@ -27,8 +27,7 @@ def to_csv(
     total: int,
     filters: str,
 ) -> bytes:
-    departements = reference.departement_labels(session)
-    regions = reference.region_names(session)
+    places = reference.place_names(session)
     emails = dict(session.execute(select(User.id, User.email)).all())
     yes = _("yes")
     table = Table(
@@ -57,8 +56,8 @@ def to_csv(
                 str(KINDS.get(row.kind, "")),
                 str(STATUS_LABELS[row.status]),
                 str(DOMAINS.get(row.domain, "")),
-                regions.get(row.region_code or "", ""),
-                departements.get(row.departement or "", ""),
+                places.regions.get(row.region_code or "", ""),
+                places.departements.get(row.departement or "", ""),
                 yes if row.urgent else "",
                 str(MINOR_ANSWERS.get(row.minor_involved, "")),
                 yes if row.health_risk else "",

@@ -205,7 +205,7 @@ def queue() -> str:
         save_form=SavedFilterForm(prefix="view", data={"query": filtered}) if filtered else None,
         filters_query=filtered,
         account_id=account.user_id,
-        departement_labels=reference.departement_labels(db.session),
+        places=reference.place_names(db.session),
         export_url=url_for("backoffice.export_queue") + ("?" + filtered if filtered else ""),
         today=today,
         **_queue_labels(),
@@ -329,13 +329,14 @@ def export_queue() -> Response:
     rows, row_tags, total = services.export_rows(
         db.session, filters, account.user_id, clock.today()
     )
-    body = queue_export.to_csv(db.session, rows, row_tags, total, _filters_query(form))
+    chosen = _filters_query(form)
+    body = queue_export.to_csv(db.session, rows, row_tags, total, chosen)
     record_event(
         db.session,
         actor=account.user.actor,
         action="queue.export",
         target="queue",
-        details={"filters": _filters_query(form), "rows": len(rows), "matching": total},
+        details={"filters": chosen, "rows": len(rows), "matching": total},
     )
     db.session.commit()
     response = Response(body, mimetype=exports.CSV_MEDIA_TYPE)

@@ -286,7 +286,7 @@ def open_referral(
         details={"identity": identity is not None},
     )
     audience = audience_of(user)
-    thread = [m for m in read_thread(referral, data_key) if audience.reads(m.association_id)]
+    thread = read_thread(referral, data_key, audience.reads)
     author_ids = {note.author_id for note in notes}
     author_ids.update(message.author_id for message in thread if message.author_id)
     return OpenedReferral(

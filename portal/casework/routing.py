@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 import crypto
 from portal.casework import deadlines, notices, unread
+from portal.casework.access import ROUTING_STATES_WITH_ACCESS
 from portal.casework.threads import post_message
 from portal.casework.workflow import change_status, start_triage_if_new
 from portal.models import (
@@ -165,16 +166,21 @@ def route(
         change_status(session, referral, "routed", actor.actor)
     deadlines.on_routings_changed(session, referral)
     referral.returned = False
-    _notify_members(session, association, case_url(routing.id))
+    _notify_members(session, association, case_url(routing.id), _routed_notification)
     return routing
 
 
-def _notify_members(session: Session, association: Association, case_url: str, notice=None) -> None:
+def _notify_members(
+    session: Session,
+    association: Association,
+    case_url: str,
+    notice: Callable[[str], tuple[str, str]],
+) -> None:
     """A content-free e-mail to each active member: the case's link, nothing else."""
     members = session.scalars(
         select(User).where(User.association_id == association.id, User.disabled.is_(False))
     )
-    subject, body = (notice or _routed_notification)(case_url)
+    subject, body = notice(case_url)
     for member in members:
         outbox.queue_email(session, member.email, subject, body)
 
@@ -231,7 +237,7 @@ def write_to_reporter(
         association_id=routing.association_id,
     )
     unread.mark(referral)
-    routing.to_read_since = None  # a member is here: what waited is read
+    seen_by_association(routing)  # a member is here: what waited is read
     notified = notices.notify_reporter(session, referral, data_key, follow_up_links)
     record_event(
         session,
@@ -398,21 +404,27 @@ def close(
 PARTNER_VIEWS = ("pending", "accepted", "closed")
 
 
-def partner_cases(
-    session: Session, association_id: int, today: date, *, status: str = "", late: bool = False
-) -> list[tuple[Routing, Referral]]:
-    """An association's cases (never a purged one), those to answer first, then the
-    newest; ``status`` one of ``PARTNER_VIEWS``, ``late``: past the answer's day."""
-    from portal.casework.access import ROUTING_STATES_WITH_ACCESS
-
-    query = (
-        select(Routing, Referral)
+def _partner_routings(association_id: int) -> Select:
+    """An association's routings it still has access to, of cases not purged."""
+    return (
+        select(Routing)
         .join(Referral, Referral.id == Routing.referral_id)
         .where(
             Routing.association_id == association_id,
             Routing.status.in_(ROUTING_STATES_WITH_ACCESS),
             Referral.purged_at.is_(None),
         )
+    )
+
+
+def partner_cases(
+    session: Session, association_id: int, today: date, *, status: str = "", late: bool = False
+) -> list[tuple[Routing, Referral]]:
+    """An association's cases, those to answer first, then the newest; ``status`` one
+    of ``PARTNER_VIEWS``, ``late``: past the answer's day."""
+    query = (
+        _partner_routings(association_id)
+        .add_columns(Referral)
         .order_by(Routing.status != "pending", Routing.created_at.desc())
     )
     if status:
@@ -424,25 +436,15 @@ def partner_cases(
 
 def partner_counts(session: Session, association_id: int, today: date) -> dict[str, int]:
     """The association's cases by status, and how many answers are late."""
-    from portal.casework.access import ROUTING_STATES_WITH_ACCESS
-
-    rows = session.execute(
-        select(
-            Routing.status,
-            func.count(),
-            func.sum(case((Routing.accept_due < today, 1), else_=0)),
-        )
-        .join(Referral, Referral.id == Routing.referral_id)
-        .where(
-            Routing.association_id == association_id,
-            Routing.status.in_(ROUTING_STATES_WITH_ACCESS),
-            Referral.purged_at.is_(None),
-        )
+    late = func.sum(case((Routing.accept_due < today, 1), else_=0))
+    query = (
+        _partner_routings(association_id)
+        .with_only_columns(Routing.status, func.count(), late)
         .group_by(Routing.status)
-    ).all()
+    )
     counts = dict.fromkeys((*PARTNER_VIEWS, "late"), 0)
-    for status, count, late in rows:
+    for status, count, late_count in session.execute(query):
         counts[status] = count
         if status == "pending":
-            counts["late"] = int(late or 0)
+            counts["late"] = int(late_count or 0)
     return counts

@@ -105,10 +105,14 @@ def set_tags(session: Session, referral: Referral, wanted: Iterable[Tag], actor:
 
 def add_tag(session: Session, referral: Referral, tag: Tag, actor: str) -> bool:
     """Put one more tag on the case (the bulk action); False when it already has it."""
-    current = of_referral(session, referral)
-    if any(existing.id == tag.id for existing in current):
+    if session.get(ReferralTag, (referral.id, tag.id)) is not None:
         return False
-    return set_tags(session, referral, [*current, tag], actor)
+    if tag.retired:
+        raise TagRefused("a retired tag is no longer put on cases")
+    session.add(ReferralTag(referral_id=referral.id, tag_id=tag.id))
+    _events(session, referral, actor, [tag], [])
+    session.flush()
+    return True
 
 
 def create(session: Session, name: str, actor: str) -> Tag:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,10 +75,17 @@ def post_message(
     return message
 
 
-def read_thread(referral: Referral, data_key: bytes) -> list[ThreadMessage]:
+def read_thread(
+    referral: Referral,
+    data_key: bytes,
+    reads: Callable[[int | None], bool] = lambda _association_id: True,
+) -> list[ThreadMessage]:
+    """The messages of the audiences ``reads`` accepts (by ``association_id``; every
+    one by default, as the reporter reads them): the others are never decrypted."""
+    readable = {m.id: m for m in referral.messages if reads(m.association_id)}
     names_by_message: dict[int, list[str]] = {}
     for attachment in referral.attachments:
-        if attachment.message_id is None:
+        if attachment.message_id not in readable:
             continue
         place = crypto.ItemPlace("attachment", referral.public_id, attachment.public_id, "details")
         details = json.loads(crypto.open_item(data_key, place, attachment.details))
@@ -92,5 +100,5 @@ def read_thread(referral: Referral, data_key: bytes) -> list[ThreadMessage]:
             message.author_id,
             message.association_id,
         )
-        for message in referral.messages
+        for message in readable.values()
     ]
